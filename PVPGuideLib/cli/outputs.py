@@ -1,0 +1,36 @@
+"""Writing a plan's outputs (plan.json, plan.mrb) into the output folder, each file atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomic_io import write_json_atomic
+from ..plan import Plan
+from ..plan_json import plan_to_json
+
+
+def check_output_folder(out_dir, protected_paths=()) -> Path:
+    """The output folder (created only when outputs are written); refuses to write over the user's inputs."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+    for name in ("plan.json", "plan.mrb"):
+        for protected in protected_paths:
+            if protected is not None and Path(protected).resolve() == (out / name).resolve():
+                raise ValueError(f"the output {out / name} would overwrite the input {protected}; choose another --out")
+    return out
+
+
+def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=None, extra_scene_nodes=None) -> dict:
+    """Write plan.json and plan.mrb; returns the plan.json content."""
+    from ..mrml.plan_scene import save_plan_scene  # the MRML adapter loads Slicer's libraries: only when saving
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = plan_to_json(plan, ct_path=ct_path)
+    data["outputs"] = {"plan_json": "plan.json", "scene": "plan.mrb"}
+    if progress:
+        progress(0.8, "writing the Slicer scene (plan.mrb)")
+    save_plan_scene(plan, data, out / "plan.mrb")
+    write_json_atomic(out / "plan.json", data)
+    return data

@@ -1,0 +1,35 @@
+"""One rounding for people (report, module, CLI): angles to 0.1 degree, lengths to 0.1 mm. JSON keeps full precision."""
+
+from __future__ import annotations
+
+
+def format_angle(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}°"
+
+
+def format_length(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} mm"
+
+
+def format_point(point) -> str:
+    return "n/a" if point is None else "(" + ", ".join(f"{x:.1f}" for x in point) + ")"
+
+
+def trajectory_summary_lines(t) -> list[str]:
+    """A few lines describing one trajectory (Trajectory from PVPGuideLib.plan)."""
+    lines = [
+        f"{t.level or 'level ?'} {t.side}:",
+        f"  A {format_point(t.a)}  B {format_point(t.b)}  C {format_point(t.c)}  (RAS mm)",
+        f"  scanner frame:  transverse {format_angle(t.angles_scanner.transverse_deg)}, "
+        f"sagittal {format_angle(t.angles_scanner.sagittal_deg)}",
+    ]
+    if t.angles_vertebra is not None:
+        lines.append(f"  vertebra frame: transverse {format_angle(t.angles_vertebra.transverse_deg)}, "
+                     f"sagittal {format_angle(t.angles_vertebra.sagittal_deg)}")
+    lines.append(f"  AB {format_length(t.lengths.ab_mm)}, BC {format_length(t.lengths.bc_mm)}, "
+                 f"AC {format_length(t.lengths.ac_mm)}")
+    offsets = t.entry_offsets
+    if offsets.from_midline_mm is not None or offsets.from_spinous_tip_mm is not None:
+        lines.append(f"  entry offsets: {format_length(offsets.from_midline_mm)} from the midline, "
+                     f"{format_length(offsets.from_spinous_tip_mm)} from the spinous-process tip (+ cranial)")
+    return lines

@@ -1,0 +1,135 @@
+"""A planned trajectory (A, B, C and everything measured on it) and a whole plan, built from a CT and points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import geometry
+from .geometry import GridPosition, NeedleAngles, PathLengths, SkinGrid, VertebraFrame, as_point
+from .needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
+from .skin import SkinEntryStatus, SkinSurface, find_skin_entry
+from .volume import CTVolume
+
+
+@dataclass(frozen=True, eq=False)
+class VertebraLandmarks:
+    """What a plan needs to know of a vertebra beyond B and C (all optional)."""
+
+    frame: VertebraFrame | None = None
+    midline_point: np.ndarray | None = None
+    midline_normal: np.ndarray | None = None
+    spinous_tip: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    level: str
+    side: str
+    a: np.ndarray | None
+    b: np.ndarray
+    c: np.ndarray
+    skin_status: SkinEntryStatus
+    angles_scanner: NeedleAngles
+    angles_vertebra: NeedleAngles | None
+    lengths: PathLengths
+    entry_offsets: geometry.EntryOffsets
+    grid_position: GridPosition | None
+    landmarks: VertebraLandmarks
+    warnings: tuple[str, ...] = ()
+    # Later capabilities (safety, cement, guide) attach their JSON sections here by name.
+    sections: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    ct: CTVolume
+    skin: SkinSurface | None
+    needle_gauge: int
+    trajectories: tuple[Trajectory, ...]
+    warnings: tuple[str, ...] = ()
+    grid: SkinGrid | None = None
+    sections: dict = field(default_factory=dict)
+
+    @property
+    def needle_outer_diameter_mm(self) -> float:
+        return needle_outer_diameter_mm(self.needle_gauge)
+
+
+def infer_side(b, c, frame: VertebraFrame | None = None) -> str:
+    """The puncture side: B lies on the patient's left of C for a left entry."""
+    frame = frame or geometry.SCANNER_FRAME
+    offset_right = float(np.dot(as_point(b, "B") - as_point(c, "C"), frame.right))
+    return "left" if offset_right < 0 else "right"
+
+
+def check_points(ct: CTVolume, **points) -> None:
+    """Each named point lies inside the CT, and the path between them is not degenerate (fail fast, cheap)."""
+    named = {name: as_point(p, name) for name, p in points.items() if p is not None}
+    for name, p in named.items():
+        ct.require_inside(name, p)
+    if "B" in named and "C" in named:
+        geometry.needle_direction(named["B"], named["C"])
+
+
+def plan_trajectory(ct: CTVolume, skin: SkinSurface | None, *, b, c, side: str | None = None, level: str = "",
+                    landmarks: VertebraLandmarks | None = None, grid: SkinGrid | None = None) -> Trajectory:
+    """Measure one trajectory: find A on the skin from C->B, then angles, lengths, offsets (SPEC sections 3-4).
+
+    B and C must lie inside the CT and at least 1 mm apart. Without skin (or when the skin is out of the
+    field of view) A is None and the reason is in the warnings.
+    """
+    b, c = as_point(b, "B"), as_point(c, "C")
+    check_points(ct, B=b, C=c)
+    direction = geometry.needle_direction(b, c)  # raises for a degenerate path (B equal to C)
+    landmarks = landmarks or VertebraLandmarks()
+    frame = landmarks.frame
+    warnings: list[str] = []
+    if side is None:
+        side = infer_side(b, c, frame)
+    geometry.check_side(side)
+    if infer_side(b, c, frame) != side:
+        warnings.append(f"B lies on the {infer_side(b, c, frame)} of C although the puncture side is {side}: "
+                        "check the side or swap the points")
+
+    if skin is None:
+        a, status = None, SkinEntryStatus.NO_SKIN_CROSSING
+        warnings.append("no skin surface was given, so A was not found")
+    else:
+        entry = find_skin_entry(skin, b, c)
+        a, status = entry.point, entry.status
+        if a is None:
+            warnings.append(entry.message)
+
+    superior = frame.superior if frame is not None else geometry.SCANNER_FRAME.superior
+    offsets = geometry.entry_offsets(a, midline_point=landmarks.midline_point, midline_normal=landmarks.midline_normal,
+                                     spinous_tip=landmarks.spinous_tip, superior_axis=superior)
+    return Trajectory(
+        level=level,
+        side=side,
+        a=a,
+        b=b,
+        c=c,
+        skin_status=status,
+        # Angles use the needle direction, which B->C and A->C share (A lies on the line C->B).
+        angles_scanner=geometry.needle_angles(direction, side),
+        angles_vertebra=None if frame is None else geometry.needle_angles(direction, side, frame),
+        lengths=geometry.path_lengths(a, b, c),
+        entry_offsets=offsets,
+        grid_position=None if (grid is None or a is None) else geometry.locate_on_grid(a, grid),
+        landmarks=landmarks,
+        warnings=tuple(warnings),
+    )
+
+
+def build_plan(ct: CTVolume, skin: SkinSurface | None, trajectories, *, needle_gauge: int = DEFAULT_NEEDLE_GAUGE,
+               grid: SkinGrid | None = None, warnings=()) -> Plan:
+    needle_outer_diameter_mm(needle_gauge)  # validates the gauge
+    trajectories = tuple(trajectories)
+    if not trajectories:
+        raise ValueError("a plan needs at least one trajectory (B and C for one side of one level)")
+    all_warnings = list(warnings)
+    for t in trajectories:
+        all_warnings.extend(f"{t.level or 'level ?'} {t.side}: {w}" for w in t.warnings)
+    return Plan(ct, skin, int(needle_gauge), trajectories, tuple(all_warnings), grid)

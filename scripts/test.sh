@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test suite (plain pytest on real MRML from slicer-core). Extra arguments go to pytest.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/scripts/venv.sh"
+cd "$root"
+status=0
+"$root/.venv/bin/python" -m pytest "$@" || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pvpguide: pytest collected no tests; that is a failure, not a pass" >&2
+  exit 1
+fi
+exit "$status"
