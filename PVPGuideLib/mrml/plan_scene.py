@@ -1,0 +1,60 @@
+"""A plan as a Slicer scene: CT, skin model, markups A/B/C, trajectory line, parameter node; saved as .mrb."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..plan import Plan
+from .markups import fiducial_node_from_point, line_node_from_points
+from .models import model_node_from_mesh
+from .parameters import parameter_node, set_node_reference, set_parameters
+from .scene import new_scene
+from .volumes import volume_node_from_ct
+
+SKIN_COLOR = (0.94, 0.78, 0.66)
+TRAJECTORY_POINT_NAMES = ("A", "B", "C")
+
+
+def trajectory_suffix(plan: Plan, index: int) -> str:
+    """'' for a single-trajectory plan (nodes named A, B, C), else ' L1 left' etc."""
+    if len(plan.trajectories) == 1:
+        return ""
+    t = plan.trajectories[index]
+    return f" {t.level or index + 1} {t.side}"
+
+
+def reference_role(name: str, suffix: str) -> str:
+    return (name + suffix).strip().replace(" ", "_")
+
+
+def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
+    """A new scene holding the plan; every plan.json entry is a parameter of the PVPGuide parameter node."""
+    handle = new_scene()
+    scene = handle.scene
+    params = parameter_node(scene)
+    ct_node = volume_node_from_ct(scene, plan.ct, ct_name)
+    set_node_reference(params, "ct", ct_node)
+    if plan.skin is not None:
+        set_node_reference(params, "skin", model_node_from_mesh(scene, plan.skin.mesh, "Skin", color=SKIN_COLOR))
+    for index, t in enumerate(plan.trajectories):
+        suffix = trajectory_suffix(plan, index)
+        for name, point in zip(TRAJECTORY_POINT_NAMES, (t.a, t.b, t.c), strict=True):
+            if point is None:
+                continue
+            node = fiducial_node_from_point(scene, name + suffix, point, label=name)
+            set_node_reference(params, reference_role(name, suffix), node)
+        start = t.a if t.a is not None else t.b
+        line = line_node_from_points(scene, "Trajectory" + suffix, start, t.c)
+        set_node_reference(params, reference_role("trajectory", suffix), line)
+    set_parameters(params, plan_json)
+    return handle
+
+
+def save_plan_scene(plan: Plan, plan_json: dict, mrb_path, *, ct_name: str | None = None) -> Path:
+    """Write the plan's scene as a Slicer data bundle (.mrb), atomically."""
+    from .bundle import save_scene_bundle
+
+    name = ct_name or (Path(plan.ct.source).name.split(".")[0] if plan.ct.source else "CT")
+    handle = plan_scene(plan, plan_json, ct_name=name)
+    save_scene_bundle(handle, mrb_path)
+    return Path(mrb_path)

@@ -1,0 +1,138 @@
+"""`pvpguide plan` end to end on an analytic CT: plan.json, plan.mrb round trip, exit codes, nothing half-written."""
+
+import json
+
+import numpy as np
+import pytest
+from synthetic import cylinder_ct, rotation_matrix
+
+from PVPGuideLib.cli import EXIT_BAD_INPUT, main
+from PVPGuideLib.ct_io import write_volume
+
+CENTRE = np.array([10.0, -20.0, 50.0])
+B = CENTRE + [-8.0, -20.0, 0.0]
+C = CENTRE + [4.0, 6.0, 3.0]
+
+
+def _fmt(p):
+    return ",".join(f"{x:.6f}" for x in p)
+
+
+@pytest.fixture(scope="module")
+def ct_file(tmp_path_factory):
+    ct = cylinder_ct(radius=60.0, centre=CENTRE, direction=rotation_matrix(0, 0, 15), spacing=(1.0, 1.0, 2.0))
+    path = tmp_path_factory.mktemp("ct") / "cylinder.nrrd"
+    write_volume(ct, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def planned(ct_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    code = main(["plan", "--ct", str(ct_file), "--b", _fmt(B), "--c", _fmt(C), "--level", "L1", "--out", str(out),
+                 "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_plan_json_content(planned, ct_file):
+    data = json.loads((planned / "plan.json").read_text())
+    assert data["schema"] == "pvpguide.plan/1"
+    assert data["coordinate_system"] == "RAS" and data["units"] == "mm"
+    assert data["needle_gauge"] == 13 and data["needle_outer_diameter_mm"] == 2.41
+    assert data["ct"]["path"] == str(ct_file)
+    (t,) = data["trajectories"]
+    assert t["level"] == "L1" and t["side"] == "left"  # B lies left of C: inferred
+    a = np.array(t["points"]["A"])
+    # A on the cylinder of radius 60 about CENTRE's S axis, on the line C->B beyond B.
+    assert np.hypot(*(a - CENTRE)[:2]) == pytest.approx(60.0, abs=0.5)
+    d = (C - B) / np.linalg.norm(C - B)
+    assert np.linalg.norm(np.cross(a - B, d)) < 0.1 and np.dot(B - a, d) > 0
+    expected_transverse = np.degrees(np.arctan2(d[0], d[1]))
+    assert t["angles_deg"]["scanner"]["transverse"] == pytest.approx(expected_transverse)
+    assert t["angles_deg"]["scanner"]["sagittal"] == pytest.approx(np.degrees(np.arctan2(d[2], d[1])))
+    assert t["angles_deg"]["vertebra"] is None  # no vertebra frame without landmarks
+    lengths = t["lengths_mm"]
+    assert lengths["BC"] == pytest.approx(np.linalg.norm(C - B))
+    assert lengths["AB"] + lengths["BC"] == pytest.approx(lengths["AC"])
+    assert data["warnings"] == []
+
+
+def test_plan_scene_reopens_exactly(planned):
+    from PVPGuideLib.mrml.bundle import load_scene_bundle
+    from PVPGuideLib.mrml.markups import point_from_fiducial_node, points_from_line_node
+    from PVPGuideLib.mrml.models import mesh_from_model_node
+    from PVPGuideLib.mrml.parameters import get_node_reference, get_parameters, parameter_node
+    from PVPGuideLib.mrml.volumes import ct_from_volume_node
+
+    data = json.loads((planned / "plan.json").read_text())
+    handle = load_scene_bundle(planned / "plan.mrb")
+    params = parameter_node(handle.scene)
+    assert get_parameters(params) == data  # every setting and result, exactly
+    t = data["trajectories"][0]
+    for name in ("A", "B", "C"):
+        node = get_node_reference(params, name)
+        assert node.GetName() == name
+        assert np.array_equal(point_from_fiducial_node(node), np.array(t["points"][name]))
+    line = points_from_line_node(get_node_reference(params, "trajectory"))
+    assert np.array_equal(line, np.array([t["points"]["A"], t["points"]["C"]]))
+    ct = ct_from_volume_node(get_node_reference(params, "ct"))
+    assert ct.shape_ijk == tuple(data["ct"]["size"])
+    assert np.allclose(ct.ijk_to_ras, np.array(data["ct"]["ijk_to_ras"]), atol=1e-6)
+    skin = mesh_from_model_node(get_node_reference(params, "skin"))
+    assert len(skin.faces) > 1000
+
+
+def test_same_inputs_same_plan_json(planned, ct_file, tmp_path):
+    assert main(["plan", "--ct", str(ct_file), "--b", _fmt(B), "--c", _fmt(C), "--level", "L1", "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    assert (tmp_path / "plan.json").read_bytes() == (planned / "plan.json").read_bytes()
+
+
+def test_json_summary_on_stdout(ct_file, tmp_path, capsys):
+    assert main(["plan", "--ct", str(ct_file), "--b", _fmt(B), "--c", _fmt(C), "--out", str(tmp_path), "--json",
+                 "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["trajectories"][0]["points"]["B"] == pytest.approx(list(B))
+
+
+@pytest.mark.parametrize(("b", "c", "message"), [
+    (B, B + [0.0, 0.0, 0.5], "degenerate"),
+    (B, CENTRE + [0.0, 0.0, 500.0], "point C"),
+    (CENTRE + [-200.0, 0.0, 0.0], C, "point B"),
+])
+def test_bad_points_write_nothing(ct_file, tmp_path, capsys, b, c, message):
+    out = tmp_path / "out"
+    assert main(["plan", "--ct", str(ct_file), "--b", _fmt(b), "--c", _fmt(c), "--out", str(out), "--quiet"]) == EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_path_that_never_meets_skin_warns_and_keeps_b_c(ct_file, tmp_path, capsys):
+    b_in_air = CENTRE + [0.0, -70.0, 0.0]
+    assert main(["plan", "--ct", str(ct_file), "--b", _fmt(b_in_air), "--c", _fmt(C), "--out", str(tmp_path),
+                 "--quiet"]) == 0
+    data = json.loads((tmp_path / "plan.json").read_text())
+    t = data["trajectories"][0]
+    assert t["points"]["A"] is None and t["skin_entry"] == "no_skin_crossing"
+    assert t["lengths_mm"]["AC"] is None
+    assert any("no skin" in w or "meets no skin" in w for w in data["warnings"])
+    assert "warning" in capsys.readouterr().err
+
+
+def test_unreadable_ct_is_bad_input(tmp_path, capsys):
+    bogus = tmp_path / "ct.nrrd"
+    bogus.write_bytes(b"NRRD0004\ngarbage")
+    assert main(["plan", "--ct", str(bogus), "--b", "1,2,3", "--c", "4,5,6", "--out", str(tmp_path / "o")]) == EXIT_BAD_INPUT
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_existing_outputs_replaced_whole_and_inputs_untouched(ct_file, tmp_path):
+    before = ct_file.read_bytes()
+    (tmp_path / "plan.json").write_text("old")
+    (tmp_path / "notes.txt").write_text("user file")
+    assert main(["plan", "--ct", str(ct_file), "--b", _fmt(B), "--c", _fmt(C), "--out", str(tmp_path), "--quiet"]) == 0
+    assert json.loads((tmp_path / "plan.json").read_text())["schema"] == "pvpguide.plan/1"
+    assert (tmp_path / "notes.txt").read_text() == "user file"
+    assert ct_file.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "plan.json", "plan.mrb"]
