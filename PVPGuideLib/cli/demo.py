@@ -1,0 +1,85 @@
+"""`pvpguide demo`: generate the bundled anatomical phantom and plan L1 on it, end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..display import trajectory_summary_lines
+from ..geometry import VertebraFrame
+from ..plan import VertebraLandmarks, build_plan, plan_trajectory
+from ..progress import Steps
+from ..skin import skin_surface
+from .common import add_needle_gauge, add_output_options, print_json, progress_for, say, warn
+from .outputs import check_output_folder, write_plan_outputs
+
+NAME = "demo"
+HELP = "generate the bundled anatomical phantom (T12-L2) and plan L1 on it"
+EPILOG = """examples:
+  pvpguide demo                         # plan L1 from the left into ./pvpguide-demo
+  pvpguide demo --side right --out demo-right
+  pvpguide demo --rotation 10,-15,20 --wedge 0.3   # a rotated spine with a 30 % wedge fracture
+
+The phantom is generated locally (seeded, no download). Until automatic planning is
+available, B and C are the phantom's constructed SPEC points. Outputs: OUT/plan.json,
+OUT/plan.mrb (open in 3D Slicer) and OUT/sample/ (the phantom CT, labels and ground truth)."""
+
+
+def _angles_triplet(text: str):
+    from .common import ras_point
+
+    return tuple(float(x) for x in ras_point(text))
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--side", choices=("left", "right"), default="left", help="puncture side (default left)")
+    parser.add_argument("--seed", type=int, default=0, help="phantom noise seed (default 0)")
+    parser.add_argument("--rotation", type=_angles_triplet, default=(0.0, 0.0, 0.0), metavar="RX,RY,RZ",
+                        help="rotate the spine about the R, A, S axes, degrees (default 0,0,0)")
+    parser.add_argument("--wedge", type=float, default=0.0, help="L1 anterior wedge fracture fraction 0-0.5")
+    add_needle_gauge(parser)
+    add_output_options(parser, "pvpguide-demo")
+
+
+def landmarks_from_truth(level_truth: dict) -> VertebraLandmarks:
+    """The phantom's constructed vertebra frame, midsagittal plane and spinous-process tip."""
+    frame = level_truth["frame"]
+    plane = level_truth["midsagittal_plane"]
+    return VertebraLandmarks(
+        frame=VertebraFrame.from_axes(origin=frame["origin"], right=frame["right"], anterior=frame["anterior"],
+                                      superior=frame["superior"]),
+        midline_point=np.asarray(plane["point"], float),
+        midline_normal=np.asarray(plane["normal"], float),
+        spinous_tip=np.asarray(level_truth["spinous_tip"], float),
+    )
+
+
+def run(args) -> int:
+    from ..phantom import generate_phantom, write_phantom
+
+    progress = progress_for(args)
+    steps = Steps(["generating the phantom", "finding the skin", "measuring the trajectory", "writing outputs"],
+                  progress)
+    out = check_output_folder(args.out)
+    steps.start("generating the phantom")
+    phantom = generate_phantom(seed=args.seed, rotation_deg=args.rotation, wedge_fraction=args.wedge)
+    write_phantom(phantom, out / "sample")
+    steps.start("finding the skin")
+    skin = skin_surface(phantom.ct)
+    steps.start("measuring the trajectory")
+    level = phantom.truth["target_level"]
+    truth = phantom.truth["levels"][level]
+    points = truth["plans"][args.side]
+    trajectory = plan_trajectory(phantom.ct, skin, b=points["B"], c=points["C"], side=args.side, level=level,
+                                 landmarks=landmarks_from_truth(truth))
+    plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge)
+    steps.start("writing outputs")
+    data = write_plan_outputs(plan, out, ct_path="sample/ct.nrrd")
+    steps.done()
+    for w in plan.warnings:
+        warn(w)
+    if args.json:
+        print_json(data)
+    else:
+        say(args, "\n".join(trajectory_summary_lines(trajectory)))
+        say(args, f"wrote {out / 'plan.json'}, {out / 'plan.mrb'} and the phantom in {out / 'sample'}")
+    return 0

@@ -1,0 +1,119 @@
+"""Planning on the bundled phantom: A on the skin, A/B/C collinear, angles in both frames, any grid, `pvpguide demo`."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.ndimage import map_coordinates
+from synthetic import rotation_matrix
+
+from PVPGuideLib.cli import main
+from PVPGuideLib.cli.demo import landmarks_from_truth
+from PVPGuideLib.geometry import distance_point_to_line
+from PVPGuideLib.phantom import generate_phantom
+from PVPGuideLib.plan import plan_trajectory
+from PVPGuideLib.skin import SkinEntryStatus, skin_surface
+
+GRIDS = {
+    "identity": {},
+    "oblique": {"direction": rotation_matrix(15, -10, 30)},
+    "lps_stored": {"direction": np.diag([-1.0, -1.0, 1.0])},
+}
+
+
+def _hu(ct, point):
+    ijk = ct.ras_to_ijk_points(point)[0]
+    return map_coordinates(ct.voxels.astype(float), ijk[::-1].reshape(3, 1), order=1)[0]
+
+
+def _truth_angles(truth_level, a, side):
+    """SPEC section 4 written out: d = (C - A)/|C - A| in the truth frame, m = +-dR."""
+    frame = truth_level["frame"]
+    c = np.array(truth_level["plans"][side]["C"])
+    d = (c - a) / np.linalg.norm(c - a)
+    d_r, d_a, d_s = (np.dot(d, frame[k]) for k in ("right", "anterior", "superior"))
+    m = d_r if side == "left" else -d_r
+    return np.degrees(np.arctan2(m, d_a)), np.degrees(np.arctan2(d_s, d_a))
+
+
+@pytest.mark.parametrize("grid", GRIDS)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_on_skin_and_collinear(grid, side):
+    phantom = generate_phantom(**GRIDS[grid])
+    ct, level = phantom.ct, phantom.truth["levels"]["L1"]
+    b, c = (np.array(level["plans"][side][k]) for k in ("B", "C"))
+    t = plan_trajectory(ct, skin_surface(ct), b=b, c=c, side=side, level="L1", landmarks=landmarks_from_truth(level))
+    assert t.skin_status is SkinEntryStatus.FOUND
+    a = t.a
+    outward = (a - c) / np.linalg.norm(a - c)
+    half_voxel = 0.5 * ct.spacing.min()
+    # On the skin within half a voxel: body inside, air outside, either side of A.
+    assert _hu(ct, a - half_voxel * outward) > -300.0 > _hu(ct, a + half_voxel * outward)
+    assert distance_point_to_line(b, a, c) < 0.1
+    assert 0 < np.dot(b - a, c - a) < np.dot(c - a, c - a)  # B between A and C
+    # The phantom's skin is posterior: A lies behind B along the vertebra's anterior axis.
+    assert np.dot(a - b, level["frame"]["anterior"]) < -20.0
+    transverse, sagittal = _truth_angles(level, a, side)
+    assert t.angles_vertebra.transverse_deg == pytest.approx(transverse, abs=1e-6)
+    assert t.angles_vertebra.sagittal_deg == pytest.approx(sagittal, abs=1e-6)
+    assert t.entry_offsets.from_midline_mm == pytest.approx(
+        abs(np.dot(a - np.array(level["midsagittal_plane"]["point"]), level["midsagittal_plane"]["normal"])))
+
+
+def test_vertebra_frame_angles_survive_spine_rotation():
+    upright = generate_phantom(noise_sigma=0.0)
+    rotated = generate_phantom(noise_sigma=0.0, rotation_deg=(12.0, -20.0, 25.0))
+    results = []
+    for phantom in (upright, rotated):
+        level = phantom.truth["levels"]["L1"]
+        b, c = (np.array(level["plans"]["left"][k]) for k in ("B", "C"))
+        results.append(plan_trajectory(phantom.ct, None, b=b, c=c, side="left", landmarks=landmarks_from_truth(level)))
+    assert results[1].angles_vertebra.transverse_deg == pytest.approx(results[0].angles_vertebra.transverse_deg, abs=1e-3)
+    assert results[1].angles_vertebra.sagittal_deg == pytest.approx(results[0].angles_vertebra.sagittal_deg, abs=1e-3)
+    # In the scanner frame the rotated spine gives other angles: that is why both frames are reported.
+    assert abs(results[1].angles_scanner.transverse_deg - results[0].angles_scanner.transverse_deg) > 1.0
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_demo_plans_l1_from_the_left_with_the_constructed_points(demo_out):
+    data = json.loads((demo_out / "plan.json").read_text())
+    truth = json.loads((demo_out / "sample" / "truth.json").read_text())
+    (t,) = data["trajectories"]
+    assert (t["level"], t["side"]) == ("L1", "left")
+    assert t["points"]["B"] == truth["levels"]["L1"]["plans"]["left"]["B"]
+    assert t["points"]["C"] == truth["levels"]["L1"]["plans"]["left"]["C"]
+    assert t["skin_entry"] == "found"
+    transverse, sagittal = _truth_angles(truth["levels"]["L1"], np.array(t["points"]["A"]), "left")
+    assert t["angles_deg"]["vertebra"]["transverse"] == pytest.approx(transverse, abs=1e-6)
+    assert t["angles_deg"]["vertebra"]["sagittal"] == pytest.approx(sagittal, abs=1e-6)
+    assert data["ct"]["path"] == "sample/ct.nrrd"
+
+
+def test_demo_scene_reopens_with_every_node(demo_out):
+    from PVPGuideLib.mrml.bundle import load_scene_bundle
+    from PVPGuideLib.mrml.markups import point_from_fiducial_node
+    from PVPGuideLib.mrml.parameters import get_node_reference, get_parameters, parameter_node
+    from PVPGuideLib.mrml.volumes import ct_from_volume_node
+    from PVPGuideLib.phantom import generate_phantom as regenerate
+
+    data = json.loads((demo_out / "plan.json").read_text())
+    handle = load_scene_bundle(demo_out / "plan.mrb")
+    params = parameter_node(handle.scene)
+    assert get_parameters(params) == data
+    for name in "ABC":
+        point = point_from_fiducial_node(get_node_reference(params, name))
+        assert np.array_equal(point, np.array(data["trajectories"][0]["points"][name]))
+    ct = ct_from_volume_node(get_node_reference(params, "ct"))
+    assert np.array_equal(ct.voxels, regenerate().ct.voxels)  # the phantom is deterministic and saved losslessly
+
+
+def test_demo_is_deterministic(demo_out, tmp_path):
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    for name in ("plan.json", "sample/truth.json", "sample/ct.nrrd"):
+        assert (tmp_path / name).read_bytes() == (demo_out / name).read_bytes(), name
