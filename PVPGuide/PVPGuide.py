@@ -1,0 +1,425 @@
+"""PVPGuide: plan percutaneous vertebroplasty in 3D Slicer (points A, B, C, live measurements, needle display)."""
+
+import json
+import os
+import tempfile
+from typing import Annotated
+
+import qt
+import slicer
+import vtk
+from slicer import (
+    vtkMRMLMarkupsFiducialNode,
+    vtkMRMLMarkupsLineNode,
+    vtkMRMLModelNode,
+    vtkMRMLScalarVolumeNode,
+    vtkMRMLSegmentationNode,
+)
+from slicer.i18n import tr as _
+from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.ScriptedLoadableModule import (
+    ScriptedLoadableModule,
+    ScriptedLoadableModuleLogic,
+    ScriptedLoadableModuleTest,
+    ScriptedLoadableModuleWidget,
+)
+from slicer.util import VTKObservationMixin
+
+from PVPGuideLib.mrml import scenarios
+from PVPGuideLib.mrml.planning_logic import FIELDS, PlanningLogic, measurement_rows
+
+USER_GUIDE_URL = "https://github.com/pvpguide/SlicerPVPGuide/blob/main/docs/user-guide.md"
+
+
+#
+# PVPGuide
+#
+
+
+class PVPGuide(ScriptedLoadableModule):
+    """Module description shown in Slicer's module list and help panel."""
+
+    def __init__(self, parent):
+        ScriptedLoadableModule.__init__(self, parent)
+        self.parent.title = _("PVPGuide")
+        self.parent.categories = [_("Surgical Planning")]
+        self.parent.dependencies = ["Markups", "Segmentations", "SampleData"]
+        self.parent.contributors = ["PVPGuide developers"]
+        self.parent.helpText = _(
+            "Plan percutaneous vertebroplasty on a CT: place the target C and the bony entry B, find the skin "
+            "entry A on the line C-B, and read the transverse and sagittal angles (scanner and vertebra frame), "
+            "the lengths AB, BC, AC and the entry offsets as the points move. Research planning tool, not for "
+            "clinical use without validation. "
+        ) + f'See the <a href="{USER_GUIDE_URL}">user guide</a>.'
+        self.parent.acknowledgementText = _(
+            "PVPGuide follows the planning definitions of the published PVP studies cited in its documentation "
+            "(Xie et al. 2023; Gao et al. 2023, 2024; Hu et al. 2021). Built on 3D Slicer's scripted module template."
+        )
+        # The sample data registry is complete only once every module is loaded.
+        slicer.app.connect("startupCompleted()", registerSampleData)
+
+
+#
+# Sample data: the bundled phantom, generated locally (no download)
+#
+
+
+def registerSampleData():
+    """Add the PVPGuide phantom to the Sample Data module."""
+    import SampleData
+
+    SampleData.SampleDataLogic.registerCustomSampleDataSource(
+        category="PVPGuide",
+        sampleName="PVPGuidePhantom",
+        thumbnailFileName=os.path.join(os.path.dirname(__file__), "Resources", "Icons", "PVPGuide.png"),
+        # Never fetched: the custom downloader generates the phantom on this computer.
+        uris="generated-locally://PVPGuidePhantom",
+        fileNames="PVPGuidePhantom.nrrd",
+        nodeNames="PVPGuide phantom CT",
+        customDownloader=loadPhantomSample,
+    )
+
+
+def loadPhantomSample(source=None):
+    """Generate the phantom (T12-L2, seeded) and select it in PVPGuide; called by the Sample Data module."""
+    with slicer.util.tryWithErrorDisplay(_("Failed to generate the PVPGuide phantom."), waitCursor=True):
+        nodes = PVPGuideLogic().loadPhantom()
+        slicer.util.setSliceViewerLayers(background=nodes["ct"], fit=True)
+        slicer.util.selectModule("PVPGuide")
+        return nodes
+
+
+#
+# PVPGuideParameterNode
+#
+
+
+def _choice(name):
+    return Choice(list(FIELDS[name].choices))
+
+
+def _range(name):
+    return WithinRange(*FIELDS[name].limits)
+
+
+@parameterNodeWrapper
+class PVPGuideParameterNode:
+    """Every setting, node and result of the panel; names, defaults and formats are PlanningLogic's."""
+
+    # Inputs
+    ctVolume: vtkMRMLScalarVolumeNode
+    vertebraSegmentation: vtkMRMLSegmentationNode
+    vertebraSegmentId: str = FIELDS["vertebraSegmentId"].default
+    level: Annotated[str, _choice("level")] = FIELDS["level"].default
+    side: Annotated[str, _choice("side")] = FIELDS["side"].default
+    needleGauge: Annotated[int, _choice("needleGauge")] = FIELDS["needleGauge"].default
+    # Points and measurements
+    skinThresholdHu: Annotated[float, _range("skinThresholdHu")] = FIELDS["skinThresholdHu"].default
+    needleViewEnabled: bool = FIELDS["needleViewEnabled"].default
+    needleViewSlice: Annotated[str, _choice("needleViewSlice")] = FIELDS["needleViewSlice"].default
+    needleViewAt: Annotated[str, _choice("needleViewAt")] = FIELDS["needleViewAt"].default
+    # Cement and guide (their actions arrive with issues 5 and 7; the settings are kept already)
+    plannedCementVolumeMl: Annotated[float, _range("plannedCementVolumeMl")] = FIELDS["plannedCementVolumeMl"].default
+    guideBaseThicknessMm: Annotated[float, _range("guideBaseThicknessMm")] = FIELDS["guideBaseThicknessMm"].default
+    guideFitClearanceMm: Annotated[float, _range("guideFitClearanceMm")] = FIELDS["guideFitClearanceMm"].default
+    guideRunwaySlot: bool = FIELDS["guideRunwaySlot"].default
+    guideSpinousLine: bool = FIELDS["guideSpinousLine"].default
+    guideLabel: bool = FIELDS["guideLabel"].default
+    # Points and output nodes
+    pointA: vtkMRMLMarkupsFiducialNode
+    pointB: vtkMRMLMarkupsFiducialNode
+    pointC: vtkMRMLMarkupsFiducialNode
+    trajectoryLine: vtkMRMLMarkupsLineNode
+    needleModel: vtkMRMLModelNode
+    skinModel: vtkMRMLModelNode
+    # Results written by the logic (JSON text where structured)
+    pointsLocked: bool = FIELDS["pointsLocked"].default
+    vertebraLandmarks: str = ""
+    skinEntryPoint: str = ""
+    measurements: str = ""
+    needleViewMatrix: str = ""
+    status: str = ""
+
+
+#
+# PVPGuideWidget
+#
+
+
+class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
+    """The panel: Inputs -> Points -> Measurements -> Cement -> Guide -> Export/Save."""
+
+    def __init__(self, parent=None) -> None:
+        ScriptedLoadableModuleWidget.__init__(self, parent)
+        VTKObservationMixin.__init__(self)  # needed for parameter node observation
+        self.logic = None
+        self._parameterNode = None
+        self._parameterNodeGuiTag = None
+        self._observedPointNodes = []
+
+    def setup(self) -> None:
+        ScriptedLoadableModuleWidget.setup(self)
+        uiWidget = slicer.util.loadUI(self.resourcePath("UI/PVPGuide.ui"))
+        self.layout.addWidget(uiWidget)
+        self.ui = slicer.util.childWidgetVariables(uiWidget)
+        uiWidget.setMRMLScene(slicer.mrmlScene)
+        self.logic = PVPGuideLogic()
+
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+
+        self.ui.vertebraSegmentSelector.connect("currentSegmentChanged(QString)", self.onSegmentChanged)
+        self.ui.findSkinEntryButton.connect("clicked(bool)", self.onFindSkinEntry)
+        self.ui.lockPointsButton.connect("clicked(bool)", self.onLockPoints)
+        self.ui.measureButton.connect("clicked(bool)", self.onMeasure)
+        # Runs before the parameter node binding writes needleViewEnabled, so it acts on `checked` itself.
+        self.ui.needleViewButton.connect("toggled(bool)", self.onNeedleViewToggled)
+        self.ui.exportPlanButton.connect("clicked(bool)", self.onExportPlan)
+        self.ui.saveSceneButton.connect("clicked(bool)", self.onSaveScene)
+        self.ui.loadPhantomButton.connect("clicked(bool)", self.onLoadPhantom)
+        self.ui.measurementsTable.setHorizontalHeaderLabels([_("Quantity"), _("Value")])
+
+        self.initializeParameterNode()
+
+    def cleanup(self) -> None:
+        """Called when the application closes and the module widget is destroyed."""
+        self.removeObservers()
+
+    def enter(self) -> None:
+        self.initializeParameterNode()
+
+    def exit(self) -> None:
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            self._parameterNodeGuiTag = None
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateGUIFromParameterNode)
+
+    def onSceneStartClose(self, caller, event) -> None:
+        self.setParameterNode(None)
+
+    def onSceneEndClose(self, caller, event) -> None:
+        if self.parent.isEntered:
+            self.initializeParameterNode()
+
+    def initializeParameterNode(self) -> None:
+        self.setParameterNode(self.logic.getParameterNode())
+        if not self._parameterNode.ctVolume:
+            firstVolumeNode = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
+            if firstVolumeNode and not firstVolumeNode.IsA("vtkMRMLLabelMapVolumeNode"):
+                self._parameterNode.ctVolume = firstVolumeNode
+        self.logic.planning.ensure_point_nodes()
+
+    def setParameterNode(self, inputParameterNode) -> None:
+        if self._parameterNode:
+            self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateGUIFromParameterNode)
+        self._parameterNode = inputParameterNode
+        if self._parameterNode:
+            self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateGUIFromParameterNode)
+        self.updateGUIFromParameterNode()
+
+    def updateGUIFromParameterNode(self, caller=None, event=None) -> None:
+        """Widgets the parameter node wrapper cannot bind: place widgets, segment, lock, table, buttons."""
+        pn = self._parameterNode
+        placeWidgets = (self.ui.pointAPlaceWidget, self.ui.pointBPlaceWidget, self.ui.pointCPlaceWidget)
+        pointNodes = (pn.pointA, pn.pointB, pn.pointC) if pn else (None, None, None)
+        for widget, node in zip(placeWidgets, pointNodes, strict=True):
+            widget.setCurrentNode(node)
+        self._observePointNodes([node for node in pointNodes if node])
+        if not pn:
+            return
+        selector = self.ui.vertebraSegmentSelector
+        wasBlocked = selector.blockSignals(True)
+        selector.setCurrentNode(pn.vertebraSegmentation)
+        selector.setCurrentSegmentID(pn.vertebraSegmentId)
+        selector.blockSignals(wasBlocked)
+        wasBlocked = self.ui.lockPointsButton.blockSignals(True)
+        self.ui.lockPointsButton.checked = pn.pointsLocked
+        self.ui.lockPointsButton.blockSignals(wasBlocked)
+        for widget in placeWidgets:
+            widget.enabled = not pn.pointsLocked
+        hasCt = pn.ctVolume is not None
+        self.ui.findSkinEntryButton.enabled = hasCt and not pn.pointsLocked
+        self.ui.measureButton.enabled = hasCt
+        self.ui.exportPlanButton.enabled = bool(pn.measurements)
+        self._showMeasurements(json.loads(pn.measurements) if pn.measurements else None)
+        self.ui.statusLabel.text = pn.status
+
+    def _showMeasurements(self, measurements) -> None:
+        rows = measurement_rows(measurements)
+        table = self.ui.measurementsTable
+        table.setRowCount(len(rows))
+        for row, (quantity, value) in enumerate(rows):
+            table.setItem(row, 0, qt.QTableWidgetItem(quantity))
+            table.setItem(row, 1, qt.QTableWidgetItem(value))
+        table.resizeColumnsToContents()
+
+    def _observePointNodes(self, nodes) -> None:
+        """Re-measure whenever A, B or C is placed, moved or deleted (the live measurements table)."""
+        if nodes == self._observedPointNodes:
+            return
+        events = (slicer.vtkMRMLMarkupsNode.PointModifiedEvent, slicer.vtkMRMLMarkupsNode.PointPositionDefinedEvent,
+                  slicer.vtkMRMLMarkupsNode.PointRemovedEvent)
+        for node in self._observedPointNodes:
+            for event in events:
+                self.removeObserver(node, event, self.onPointModified)
+        self._observedPointNodes = list(nodes)
+        for node in nodes:
+            for event in events:
+                self.addObserver(node, event, self.onPointModified)
+
+    def onPointModified(self, caller=None, event=None) -> None:
+        """Live update: errors (a point not placed yet, outside the CT) are shown, not raised in a dialog."""
+        if not self._parameterNode or not self._parameterNode.ctVolume:
+            return
+        try:
+            self.logic.measure()
+        except ValueError as error:
+            # The stored results no longer match the points: drop them rather than show stale numbers.
+            with slicer.util.NodeModify(self._parameterNode):
+                self._parameterNode.measurements = ""
+                self._parameterNode.status = str(error)
+
+    def onSegmentChanged(self, segmentId) -> None:
+        if self._parameterNode:
+            self._parameterNode.vertebraSegmentId = segmentId or ""
+
+    def onMeasure(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to measure the trajectory."), waitCursor=True):
+            self.logic.measure()
+
+    def onFindSkinEntry(self) -> None:
+        progressDialog = slicer.util.createProgressDialog(labelText=_("Finding skin entry A..."), maximum=100)
+
+        def progress(fraction, message):
+            progressDialog.labelText = message
+            progressDialog.value = int(100 * fraction)
+            slicer.app.processEvents()
+
+        try:
+            with slicer.util.tryWithErrorDisplay(_("Failed to find skin entry A."), waitCursor=True):
+                self.logic.findSkinEntry(progress)
+        finally:
+            progressDialog.close()
+
+    def onLockPoints(self, locked) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to lock the points."), waitCursor=True):
+            self.logic.lockPoints(locked)
+
+    def onNeedleViewToggled(self, enabled) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to set the down-the-needle view."), waitCursor=True):
+            if enabled:
+                self.logic.updateNeedleView()
+            else:
+                self.logic.resetNeedleView()
+
+    def onExportPlan(self) -> None:
+        path = qt.QFileDialog.getSaveFileName(None, _("Export plan.json"), "plan.json", "JSON (*.json)")
+        if path:
+            with slicer.util.tryWithErrorDisplay(_("Failed to export plan.json."), waitCursor=True):
+                self.logic.exportPlanJson(path)
+
+    def onSaveScene(self) -> None:
+        path = qt.QFileDialog.getSaveFileName(None, _("Save plan scene"), "plan.mrb", _("Slicer scene bundle (*.mrb)"))
+        if path:
+            with slicer.util.tryWithErrorDisplay(_("Failed to save the scene."), waitCursor=True):
+                self.logic.saveScene(path)
+
+    def onLoadPhantom(self) -> None:
+        loadPhantomSample()
+
+
+#
+# PVPGuideLogic
+#
+
+
+class PVPGuideLogic(ScriptedLoadableModuleLogic):
+    """Slicer-side logic: the typed parameter node, and every action delegated to PlanningLogic (no GUI here)."""
+
+    # From the Python console: slicer.util.getModuleLogic("PVPGuide").planning is the headless PlanningLogic.
+
+    def __init__(self) -> None:
+        ScriptedLoadableModuleLogic.__init__(self)
+        self.planning = PlanningLogic(slicer.mrmlScene)
+
+    def getParameterNode(self):
+        return PVPGuideParameterNode(self.planning.parameter_node())
+
+    def setPoint(self, name: str, ras) -> None:
+        self.planning.set_point(name, ras)
+
+    def findSkinEntry(self, progress=None):
+        return self.planning.find_skin_entry(progress)
+
+    def measure(self) -> dict:
+        return self.planning.measure()
+
+    def lockPoints(self, locked: bool) -> None:
+        self.planning.lock_points(locked)
+
+    def updateNeedleView(self):
+        return self.planning.update_needle_view()
+
+    def resetNeedleView(self) -> None:
+        self.planning.reset_needle_view()
+
+    def exportPlanJson(self, path: str) -> dict:
+        return self.planning.export_plan_json(path)
+
+    def saveScene(self, path: str):
+        return self.planning.save_scene(path)
+
+    def loadPhantom(self, seed: int = 0) -> dict:
+        from PVPGuideLib.phantom import generate_phantom
+
+        return self.planning.load_phantom(generate_phantom(seed=seed))
+
+
+#
+# PVPGuideTest
+#
+
+
+class PVPGuideTest(ScriptedLoadableModuleTest):
+    """The same scenarios as the pytest suite (PVPGuideLib.mrml.scenarios), on slicer.mrmlScene and the phantom."""
+
+    _phantom = None
+
+    def setUp(self):
+        slicer.mrmlScene.Clear()
+
+    def runTest(self):
+        for test in (self.test_PlacePointsGivesMeasurements, self.test_FindSkinEntry, self.test_SaveAndReopen,
+                     self.test_BadInputIsRefused):
+            self.setUp()
+            test()
+
+    def phantom(self):
+        if PVPGuideTest._phantom is None:
+            PVPGuideTest._phantom = scenarios.scenario_phantom()
+        return PVPGuideTest._phantom
+
+    def test_PlacePointsGivesMeasurements(self):
+        self.delayDisplay("Place B and C: measurements")
+        scenarios.place_points_and_measure(slicer.mrmlScene, self.phantom(), side="left")
+
+    def test_FindSkinEntry(self):
+        self.delayDisplay("Find skin entry A")
+        scenarios.find_skin_entry(slicer.mrmlScene, self.phantom(), side="left")
+
+    def test_SaveAndReopen(self):
+        self.delayDisplay("Save the plan as .mrb and reopen it")
+        with tempfile.TemporaryDirectory() as folder:
+            scenarios.save_and_reopen(slicer.mrmlScene, self.phantom(), folder, self._reopen, side="right")
+
+    def test_BadInputIsRefused(self):
+        self.delayDisplay("Bad input is refused and leaves the scene unchanged")
+        scenarios.bad_input(slicer.mrmlScene, self.phantom())
+
+    @staticmethod
+    def _reopen(path):
+        slicer.mrmlScene.Clear()
+        slicer.util.loadScene(str(path))
+        return slicer.mrmlScene

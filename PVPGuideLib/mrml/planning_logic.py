@@ -1,0 +1,666 @@
+"""Headless logic behind every PVPGuide panel action: points A/B/C, skin entry, measurements, needle display."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import geometry
+from ..atomic_io import write_json_atomic
+from ..display import format_angle, format_length, format_point
+from ..geometry import VertebraFrame
+from ..needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM, needle_outer_diameter_mm
+from ..plan import Trajectory, VertebraLandmarks, build_plan, infer_side
+from ..plan_json import plan_to_json, trajectory_to_json
+from ..progress import Steps
+from ..skin import SKIN_THRESHOLD_HU, SkinEntryStatus, find_skin_entry, skin_surface
+from ..volume import CTVolume
+from ._vtk import extent_offset_matrix, from_vtk_matrix, to_vtk_matrix
+from .parameters import MODULE_NAME
+from .parameters import parameter_node as module_parameter_node
+from .scene import scene_of
+from .transforms import world_matrix
+
+POINT_NAMES = ("A", "B", "C")
+SIDES = ("left", "right", "both")
+LEVELS = tuple(f"T{n}" for n in range(1, 13)) + tuple(f"L{n}" for n in range(1, 6))
+NEEDLE_GAUGES = tuple(sorted(NEEDLE_OUTER_DIAMETER_MM, reverse=True))
+SLICE_VIEWS = ("Green", "Yellow", "Red")
+# A hand-placed A further than this from the line C->B makes the path bend at B: say so, since the
+# angles then follow A->C (SPEC section 4) while the bone path follows B->C.
+COLLINEAR_TOLERANCE_MM = 0.5
+NEEDLE_MODEL_SIDES = 32
+POINT_COLORS = {"A": (0.2, 0.8, 0.2), "B": (1.0, 0.85, 0.1), "C": (0.95, 0.25, 0.2)}
+SKIN_COLOR = (0.94, 0.78, 0.66)
+NEEDLE_COLOR = (0.75, 0.75, 0.8)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One parameter-node value, stored exactly as Slicer's parameterNodeWrapper stores its type."""
+
+    name: str
+    type: type
+    default: object
+    choices: tuple = ()
+    limits: tuple[float, float] | None = None
+
+
+# What the panel's widgets set. PVPGuide.py declares the same fields (defaults, choices and limits taken
+# from here), so the module's parameterNodeWrapper and this headless logic read and write one format.
+SETTINGS = (
+    Setting("vertebraSegmentId", str, ""),
+    Setting("level", str, "L1", LEVELS),
+    Setting("side", str, "left", SIDES),
+    Setting("needleGauge", int, DEFAULT_NEEDLE_GAUGE, NEEDLE_GAUGES),
+    Setting("skinThresholdHu", float, SKIN_THRESHOLD_HU, limits=(-900.0, 0.0)),
+    Setting("needleViewEnabled", bool, False),
+    Setting("needleViewSlice", str, "Green", SLICE_VIEWS),
+    Setting("needleViewAt", str, "C", POINT_NAMES),
+    Setting("plannedCementVolumeMl", float, 4.0, limits=(0.5, 12.0)),
+    Setting("guideBaseThicknessMm", float, 3.0, limits=(1.5, 10.0)),
+    Setting("guideFitClearanceMm", float, 0.2, limits=(0.0, 2.0)),
+    Setting("guideRunwaySlot", bool, True),
+    Setting("guideSpinousLine", bool, True),
+    Setting("guideLabel", bool, True),
+)
+# What the logic writes: state and results (JSON text where structured).
+RESULTS = (
+    Setting("pointsLocked", bool, False),
+    Setting("vertebraLandmarks", str, ""),
+    Setting("skinEntryPoint", str, ""),
+    Setting("measurements", str, ""),
+    Setting("needleViewMatrix", str, ""),
+    Setting("status", str, ""),
+)
+# Node references (role = field name, as parameterNodeWrapper stores a node) and their MRML classes.
+NODE_ROLES = {
+    "ctVolume": "vtkMRMLScalarVolumeNode",
+    "vertebraSegmentation": "vtkMRMLSegmentationNode",
+    "pointA": "vtkMRMLMarkupsFiducialNode",
+    "pointB": "vtkMRMLMarkupsFiducialNode",
+    "pointC": "vtkMRMLMarkupsFiducialNode",
+    "trajectoryLine": "vtkMRMLMarkupsLineNode",
+    "needleModel": "vtkMRMLModelNode",
+    "skinModel": "vtkMRMLModelNode",
+}
+FIELDS = {s.name: s for s in SETTINGS + RESULTS}
+SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
+PARAMETER_NAMES = tuple(FIELDS) + tuple(NODE_ROLES)
+# References written by `pvpguide plan`/`demo` (PVPGuideLib.mrml.plan_scene), adopted when such a scene is opened.
+_COMMAND_LINE_ROLES = {"ctVolume": "ct", "skinModel": "skin", "pointA": "A", "pointB": "B", "pointC": "C",
+                       "trajectoryLine": "trajectory"}
+
+
+def _encode(setting: Setting, value) -> str:
+    """Validate `value` for `setting` and return parameterNodeWrapper's text for it."""
+    name, kind = setting.name, setting.type
+    if kind is bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+        return "True" if value else "False"
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be text, got {value!r}")
+    elif (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+          or not math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    elif kind is int:
+        if float(value) != int(value):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+    if setting.choices and value not in setting.choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, setting.choices))}; got {value!r}")
+    if setting.limits and not setting.limits[0] <= value <= setting.limits[1]:
+        raise ValueError(f"{name} must lie between {setting.limits[0]:g} and {setting.limits[1]:g}; got {value!r}")
+    return str(value)  # str(float) round-trips exactly
+
+
+def _decode(setting: Setting, text: str):
+    if setting.type is bool:
+        return text == "True"
+    try:
+        return setting.type(text)
+    except ValueError:
+        return setting.default  # e.g. edited by hand in the Python console
+
+
+def _set_reference(params, role: str, node) -> None:
+    params.SetParameter(role, "")  # parameterNodeWrapper's marker that the node field is set
+    params.SetNodeReferenceID(role, node.GetID() if node is not None else None)
+
+
+def _adopt_command_line_settings(params) -> None:
+    """Take gauge, level and side from a plan.json that `pvpguide plan`/`demo` stored in the parameter node."""
+    try:
+        gauge = json.loads(params.GetParameter("needle_gauge") or "null")
+        trajectories = json.loads(params.GetParameter("trajectories") or "[]")
+    except ValueError:
+        return
+    first = trajectories[0] if trajectories and isinstance(trajectories[0], dict) else {}
+    for name, value in (("needleGauge", gauge), ("level", first.get("level")), ("side", first.get("side"))):
+        try:
+            params.SetParameter(name, _encode(FIELDS[name], value))
+        except ValueError:
+            pass  # absent or not a value the module knows: the default applies
+
+
+def _json_or_none(text: str):
+    return json.loads(text) if text else None
+
+
+def needle_view_matrix(a, c, centre) -> np.ndarray:
+    """(4, 4) slice-to-RAS of the plane through `centre` perpendicular to A->C: columns screen right, up, normal."""
+    # Read like Slicer's coronal view, which the needle's mostly anterior course resembles: screen up is the
+    # superior axis projected on the plane (anterior for a cranio-caudal needle), the patient's left on the right.
+    normal = geometry.needle_direction(a, c)
+    up = np.array([0.0, 0.0, 1.0]) - normal[2] * normal
+    if np.linalg.norm(up) < 1e-6:
+        up = np.array([0.0, 1.0, 0.0]) - normal[1] * normal
+    up /= np.linalg.norm(up)
+    matrix = np.eye(4)
+    matrix[:3, 0] = np.cross(up, normal)
+    matrix[:3, 1] = up
+    matrix[:3, 2] = normal
+    matrix[:3, 3] = geometry.as_point(centre, "needle view centre")
+    return matrix
+
+
+def needle_cylinder(a, c, diameter_mm: float, *, sides: int = NEEDLE_MODEL_SIDES):
+    """vtkPolyData of a closed cylinder from `a` to `c` whose vertices lie on the needle's outer diameter."""
+    from vtkmodules.vtkCommonExecutionModel import vtkAlgorithm
+    from vtkmodules.vtkFiltersCore import vtkTriangleFilter, vtkTubeFilter
+    from vtkmodules.vtkFiltersSources import vtkLineSource
+
+    line = vtkLineSource()
+    line.SetOutputPointsPrecision(vtkAlgorithm.DOUBLE_PRECISION)  # single precision would move it by ~1e-5 mm
+    line.SetPoint1(*geometry.as_point(a, "needle start"))
+    line.SetPoint2(*geometry.as_point(c, "needle tip"))
+    tube = vtkTubeFilter()
+    tube.SetOutputPointsPrecision(vtkAlgorithm.DOUBLE_PRECISION)
+    tube.SetInputConnection(line.GetOutputPort())
+    tube.SetRadius(diameter_mm / 2.0)
+    tube.SetNumberOfSides(sides)
+    tube.CappingOn()
+    triangles = vtkTriangleFilter()
+    triangles.SetInputConnection(tube.GetOutputPort())
+    triangles.Update()
+    return triangles.GetOutput()
+
+
+def measurement_rows(measurements: dict | None) -> list[tuple[str, str]]:
+    """(quantity, value) rows for the module's measurements table, rounded for display (SPEC section 4 names)."""
+    if not measurements:
+        return []
+    angles = measurements["angles_deg"]
+    lengths = measurements["lengths_mm"]
+    offsets = measurements["entry_offsets_mm"]
+    vertebra = angles["vertebra"] or {"transverse": None, "sagittal": None}
+    points = measurements["points"]
+    needle = measurements.get("needle", {})
+    return [
+        ("Level, side", f"{measurements['level'] or '?'} {measurements['side']}"),
+        ("Transverse angle (scanner)", format_angle(angles["scanner"]["transverse"])),
+        ("Sagittal angle (scanner)", format_angle(angles["scanner"]["sagittal"])),
+        ("Transverse angle (vertebra)", format_angle(vertebra["transverse"])),
+        ("Sagittal angle (vertebra)", format_angle(vertebra["sagittal"])),
+        ("AB (soft tissue)", format_length(lengths["AB"])),
+        ("BC (path in bone)", format_length(lengths["BC"])),
+        ("AC (needle depth)", format_length(lengths["AC"])),
+        ("Entry offset from midline", format_length(offsets["from_midline"])),
+        ("Entry offset from spinous tip (+ cranial)", format_length(offsets["from_spinous_tip"])),
+        ("A, skin entry (RAS)", format_point(points["A"]) + f" [{measurements['skin_entry'].replace('_', ' ')}]"),
+        ("B, bony entry (RAS)", format_point(points["B"])),
+        ("C, target (RAS)", format_point(points["C"])),
+        ("Needle", f"{needle.get('gauge', '?')}G, {format_length(needle.get('outer_diameter_mm'))} outer diameter"),
+    ]
+
+
+class PlanningLogic:
+    """Every PVPGuide panel action on one MRML scene, usable headless (Slicer Python console, scripts, tests)."""
+
+    # Actions read their inputs from the PVPGuide parameter node (select_ct, set_settings, set_point, ...),
+    # validate everything before touching the scene and raise ValueError saying what to do, so a refused
+    # action leaves the scene exactly as it was.
+
+    def __init__(self, scene_or_handle):
+        self.scene = scene_of(scene_or_handle)
+        self._skin_cache = None  # (key, SkinSurface): the skin takes seconds, the key says when it is stale
+
+    # ---- parameter node -------------------------------------------------------------------------
+    def parameter_node(self):
+        """The scene's PVPGuide parameter node, created with defaults when missing."""
+        params = module_parameter_node(self.scene, MODULE_NAME)
+        modifying = params.StartModify()
+        if not params.HasParameter("needleGauge"):
+            _adopt_command_line_settings(params)
+        for setting in SETTINGS + RESULTS:
+            if not params.HasParameter(setting.name):
+                params.SetParameter(setting.name, _encode(setting, setting.default))
+        for role in NODE_ROLES:
+            if not params.HasParameter(role):  # first time: a command-line scene's node, else none
+                _set_reference(params, role, params.GetNodeReference(_COMMAND_LINE_ROLES.get(role, role)))
+        params.EndModify(modifying)
+        return params
+
+    def _existing_parameter_node(self):
+        """The parameter node, or None; looking must not add a node (failed actions leave the scene unchanged)."""
+        params = self.scene.GetSingletonNode(MODULE_NAME, "vtkMRMLScriptedModuleNode")
+        return self.parameter_node() if params is not None else None
+
+    def settings(self) -> dict:
+        """{name: value} of every setting and result (results that are JSON come back as dicts)."""
+        params = self.parameter_node()
+        values = {s.name: _decode(s, params.GetParameter(s.name)) for s in SETTINGS + RESULTS}
+        for name in ("vertebraLandmarks", "skinEntryPoint", "measurements", "needleViewMatrix"):
+            values[name] = _json_or_none(values[name])
+        return values
+
+    def set_settings(self, **values) -> None:
+        """Set settings by name (see SETTINGS), all validated before any is written."""
+        unknown = sorted(set(values) - {s.name for s in SETTINGS})
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(s.name for s in SETTINGS)}")
+        encoded = {name: _encode(FIELDS[name], value) for name, value in values.items()}
+        params = self.parameter_node()
+        modifying = params.StartModify()
+        for name, text in encoded.items():
+            params.SetParameter(name, text)
+        params.EndModify(modifying)
+
+    def node(self, role: str):
+        """The node referenced under `role` (see NODE_ROLES), or None."""
+        if role not in NODE_ROLES:
+            raise ValueError(f"unknown node role {role!r}; known: {', '.join(NODE_ROLES)}")
+        params = self._existing_parameter_node()
+        return params.GetNodeReference(role) if params is not None else None
+
+    def _set_node(self, role: str, node) -> None:
+        if node is not None and not node.IsA(NODE_ROLES[role]):
+            raise ValueError(f"{role} must be a {NODE_ROLES[role]}, got {node.GetClassName()} '{node.GetName()}'")
+        if node is not None and node.GetScene() is not self.scene:
+            raise ValueError(f"node '{node.GetName()}' belongs to another scene")
+        _set_reference(self.parameter_node(), role, node)
+
+    # ---- inputs ---------------------------------------------------------------------------------
+    def select_ct(self, volume_node) -> None:
+        """Plan on this CT (vtkMRMLScalarVolumeNode with voxels; any direction matrix, parent transforms allowed)."""
+        if volume_node is None or not volume_node.IsA("vtkMRMLScalarVolumeNode") or volume_node.IsA(
+                "vtkMRMLLabelMapVolumeNode"):
+            raise ValueError("the CT must be a scalar volume node (not a label map)")
+        if volume_node.GetImageData() is None:
+            raise ValueError(f"volume '{volume_node.GetName()}' has no voxels; load the image first")
+        self._set_node("ctVolume", volume_node)
+
+    def select_vertebra(self, segmentation_node, segment_id: str = "") -> None:
+        """The segmentation holding the vertebra to treat, and the segment ID of that vertebra."""
+        if segmentation_node is not None and segment_id:
+            segmentation = segmentation_node.GetSegmentation()
+            if segmentation.GetSegment(segment_id) is None:
+                raise ValueError(f"segmentation '{segmentation_node.GetName()}' has no segment '{segment_id}'")
+        self._set_node("vertebraSegmentation", segmentation_node)
+        self.set_settings(vertebraSegmentId=segment_id)
+
+    def set_vertebra_landmarks(self, landmarks: VertebraLandmarks | None) -> None:
+        """Vertebra frame, midsagittal plane and spinous-process tip (RAS) for vertebra-frame angles and offsets."""
+        data = "" if landmarks is None else json.dumps({
+            "vertebra_frame": None if landmarks.frame is None else landmarks.frame.to_json(),
+            "midsagittal_plane": None if landmarks.midline_point is None else {
+                "point": [float(x) for x in landmarks.midline_point],
+                "normal": [float(x) for x in landmarks.midline_normal]},
+            "spinous_tip": None if landmarks.spinous_tip is None else [float(x) for x in landmarks.spinous_tip],
+        }, sort_keys=True)
+        self.parameter_node().SetParameter("vertebraLandmarks", data)
+
+    def landmarks(self) -> VertebraLandmarks:
+        data = self.settings()["vertebraLandmarks"] or {}
+        frame, plane, tip = data.get("vertebra_frame"), data.get("midsagittal_plane"), data.get("spinous_tip")
+        return VertebraLandmarks(
+            frame=None if frame is None else VertebraFrame.from_axes(**frame),
+            midline_point=None if plane is None else np.asarray(plane["point"], float),
+            midline_normal=None if plane is None else np.asarray(plane["normal"], float),
+            spinous_tip=None if tip is None else np.asarray(tip, float),
+        )
+
+    # ---- points ---------------------------------------------------------------------------------
+    def ensure_point_nodes(self) -> dict:
+        """{name: node} of the markups A, B and C, each created (empty, one point at most) when missing."""
+        nodes = {}
+        for name in POINT_NAMES:
+            node = self.node("point" + name)
+            if node is None:
+                node = self.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", name)
+                node.CreateDefaultDisplayNodes()
+                node.SetMaximumNumberOfControlPoints(1)
+                node.SetControlPointLabelFormat(name)
+                node.GetDisplayNode().SetSelectedColor(*POINT_COLORS[name])
+                self._set_node("point" + name, node)
+            nodes[name] = node
+        return nodes
+
+    def use_point_node(self, name: str, node) -> None:
+        """Use an existing fiducial node (one control point) as point A, B or C."""
+        self._check_point_name(name)
+        self._set_node("point" + name, node)
+
+    @staticmethod
+    def _check_point_name(name: str) -> None:
+        if name not in POINT_NAMES:
+            raise ValueError(f"point name must be A, B or C, got {name!r}")
+
+    def _require_unlocked(self) -> None:
+        params = self._existing_parameter_node()
+        if params is not None and params.GetParameter("pointsLocked") == "True":
+            raise ValueError("points A, B and C are locked; unlock them first")
+
+    def set_point(self, name: str, ras) -> None:
+        """Place or move point `name` to world RAS `ras` (mm, inside the CT); parent transforms are respected."""
+        self._check_point_name(name)
+        position = geometry.as_point(ras, f"point {name}")
+        if self.node("ctVolume") is not None:
+            self._ct_geometry().require_inside(name, position)
+        self._require_unlocked()
+        node = self.node("point" + name)
+        if node is not None and node.GetNumberOfControlPoints() > 1:
+            raise ValueError(f"markups node '{node.GetName()}' (point {name}) has {node.GetNumberOfControlPoints()} "
+                             "control points; delete the extra points first")
+        node = node or self.ensure_point_nodes()[name]
+        if node.GetNumberOfControlPoints() == 0:
+            node.AddControlPointWorld(position.tolist(), name)
+        else:
+            node.SetNthControlPointPositionWorld(0, *position)
+
+    def point(self, name: str, *, required: bool = True) -> np.ndarray | None:
+        """(3,) world RAS of point `name`; None when not placed and not `required`."""
+        self._check_point_name(name)
+        node = self.node("point" + name)
+        count = 0 if node is None else node.GetNumberOfControlPoints()
+        if count > 1:
+            raise ValueError(f"markups node '{node.GetName()}' (point {name}) has {count} control points, expected "
+                             "one; delete the extra points")
+        defined = count == 1 and node.GetNthControlPointPositionStatus(0) == node.PositionDefined
+        if not defined:
+            if required:
+                raise ValueError(f"point {name} is not placed; place {name} in the Points section (or set_point)")
+            return None
+        position = np.zeros(3)
+        node.GetNthControlPointPositionWorld(0, position)
+        return position
+
+    def lock_points(self, locked: bool) -> None:
+        """Lock (or unlock) A, B and C against moving; the lock is saved with the scene."""
+        nodes = self.ensure_point_nodes()
+        for node in nodes.values():
+            node.SetLocked(bool(locked))
+            for index in range(node.GetNumberOfControlPoints()):
+                node.SetNthControlPointLocked(index, bool(locked))
+        self.parameter_node().SetParameter("pointsLocked", _encode(FIELDS["pointsLocked"], bool(locked)))
+
+    # ---- CT ---------------------------------------------------------------------------------------
+    def _ct_node(self):
+        node = self.node("ctVolume")
+        if node is None:
+            raise ValueError("no CT selected: choose the CT volume in Inputs (or call select_ct(volume_node))")
+        if node.GetImageData() is None:
+            raise ValueError(f"the CT '{node.GetName()}' has no voxels; load the image first")
+        return node
+
+    def _ct_geometry(self) -> CTVolume:
+        """The CT's grid in world RAS without copying its voxels (enough for measuring, fast for live updates)."""
+        from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+        node = self._ct_node()
+        image = node.GetImageData()
+        ijk_to_ras = vtkMatrix4x4()
+        node.GetIJKToRASMatrix(ijk_to_ras)
+        matrix = world_matrix(node) @ from_vtk_matrix(ijk_to_ras) @ extent_offset_matrix(image)
+        i, j, k = image.GetDimensions()
+        storage = node.GetStorageNode()
+        source = storage.GetFileName() if storage is not None and storage.GetFileName() else node.GetName()
+        return CTVolume(np.broadcast_to(np.zeros((), np.int16), (k, j, i)), matrix, source)
+
+    def _skin(self, threshold_hu: float, progress):
+        from .volumes import ct_from_volume_node
+
+        node = self._ct_node()
+        image = node.GetImageData()
+        key = (node.GetID(), image.GetMTime(), self._ct_geometry().ijk_to_ras.tobytes(), threshold_hu)
+        if self._skin_cache is None or self._skin_cache[0] != key:
+            progress.start("reading the CT")
+            ct = ct_from_volume_node(node)
+            progress.start("extracting the skin surface")
+            self._skin_cache = (key, skin_surface(ct, threshold_hu=threshold_hu))
+        return self._skin_cache[1]
+
+    # ---- actions ----------------------------------------------------------------------------------
+    def find_skin_entry(self, progress=None) -> np.ndarray:
+        """Find A where C->B, continued beyond B, leaves the body through the skin; place A there and measure."""
+        steps = Steps(["reading the CT", "extracting the skin surface", "finding A", "measuring"], progress)
+        ct = self._ct_geometry()
+        b, c = self.point("B"), self.point("C")
+        self.point("A", required=False)  # refuses extra points before anything is computed
+        ct.require_inside("B", b)
+        ct.require_inside("C", c)
+        geometry.needle_direction(b, c)
+        self._require_unlocked()
+        threshold = self.settings()["skinThresholdHu"]
+        skin = self._skin(threshold, steps)
+        steps.start("finding A")
+        entry = find_skin_entry(skin, b, c)
+        if entry.status is not SkinEntryStatus.FOUND:
+            raise ValueError(f"A cannot be found: {entry.message}")
+        skin_node = self.node("skinModel")
+        skin_key = hashlib.sha1(repr(self._skin_cache[0][1:]).encode()).hexdigest()  # which CT and threshold
+        if skin_node is None or skin_node.GetAttribute("PVPGuide.skinKey") != skin_key:
+            from .models import model_node_from_mesh
+
+            if skin_node is not None:
+                self.scene.RemoveNode(skin_node)
+            skin_node = model_node_from_mesh(self.scene, skin.mesh, "Skin", color=SKIN_COLOR)
+            skin_node.GetDisplayNode().SetOpacity(0.4)
+            skin_node.SetAttribute("PVPGuide.skinKey", skin_key)
+            self._set_node("skinModel", skin_node)
+        self.set_point("A", entry.point)
+        self.parameter_node().SetParameter("skinEntryPoint", json.dumps([float(x) for x in entry.point]))
+        steps.start("measuring")
+        self.measure()
+        steps.done()
+        return entry.point
+
+    def trajectory(self) -> Trajectory:
+        """Measure the current A (optional), B and C without changing the scene (SPEC sections 3-4)."""
+        ct = self._ct_geometry()
+        a, b, c = (self.point(name, required=name != "A") for name in POINT_NAMES)
+        for name, p in zip(POINT_NAMES, (a, b, c), strict=True):
+            if p is not None:
+                ct.require_inside(name, p)
+        settings = self.settings()
+        landmarks = self.landmarks()
+        frame = landmarks.frame
+        start = a if a is not None else b
+        direction = geometry.needle_direction(start, c)
+        geometry.needle_direction(b, c)  # B equal to C is no path
+        side = infer_side(b, c, frame) if settings["side"] == "both" else settings["side"]
+        warnings = []
+        if infer_side(b, c, frame) != side:
+            warnings.append(f"B lies on the {infer_side(b, c, frame)} of C although the puncture side is {side}: "
+                            "check the side or swap the points")
+        if a is None:
+            warnings.append("A is not placed: use 'Find skin entry A' or place it")
+        else:
+            off_line = geometry.distance_point_to_line(b, a, c)
+            along = np.dot(b - a, direction)
+            if off_line > COLLINEAR_TOLERANCE_MM or not 0 < along < np.linalg.norm(c - a):
+                warnings.append(f"B is {off_line:.1f} mm off the line A-C (or not between A and C): the angles follow "
+                                "A->C; use 'Find skin entry A' to put A on the line C->B")
+        superior = frame.superior if frame is not None else geometry.SCANNER_FRAME.superior
+        return Trajectory(
+            level=settings["level"], side=side, a=a, b=b, c=c,
+            skin_status=SkinEntryStatus.FOUND if a is not None else SkinEntryStatus.NO_SKIN_CROSSING,
+            angles_scanner=geometry.needle_angles(direction, side),
+            angles_vertebra=None if frame is None else geometry.needle_angles(direction, side, frame),
+            lengths=geometry.path_lengths(a, b, c),
+            entry_offsets=geometry.entry_offsets(a, midline_point=landmarks.midline_point,
+                                                 midline_normal=landmarks.midline_normal,
+                                                 spinous_tip=landmarks.spinous_tip, superior_axis=superior),
+            grid_position=None, landmarks=landmarks, warnings=tuple(warnings))
+
+    def _trajectory_json(self, t: Trajectory) -> dict:
+        data = trajectory_to_json(t)
+        found = self.settings()["skinEntryPoint"]
+        # plan.json's skin_entry says how A came about; a hand-placed or moved A is not a found one
+        if t.a is None:
+            data["skin_entry"] = "not_placed"
+        elif found is None or not np.allclose(t.a, found, atol=1e-6):
+            data["skin_entry"] = "placed"
+        gauge = self.settings()["needleGauge"]
+        data["needle"] = {"gauge": gauge, "outer_diameter_mm": needle_outer_diameter_mm(gauge)}
+        return data
+
+    def measure(self) -> dict:
+        """Measure A, B, C; update the trajectory line, the needle model and the stored results; return them."""
+        t = self.trajectory()
+        data = self._trajectory_json(t)
+        start = t.a if t.a is not None else t.b
+        warnings = list(t.warnings)
+        view = None
+        if self.settings()["needleViewEnabled"]:  # the view follows the points; computed before anything changes
+            try:
+                view = self._needle_view_matrix(t.a, t.b, t.c)
+            except ValueError as error:
+                warnings.append(f"needle view not updated: {error}")
+        line = self.node("trajectoryLine")
+        if line is None:
+            line = self.scene.AddNewNodeByClass("vtkMRMLMarkupsLineNode", "Trajectory")
+            line.CreateDefaultDisplayNodes()
+            line.AddControlPointWorld(start.tolist(), "")
+            line.AddControlPointWorld(t.c.tolist(), "")
+            line.SetLocked(True)  # derived from A, B, C: moving it would not move them
+            self._set_node("trajectoryLine", line)
+        else:
+            line.SetNthControlPointPositionWorld(0, *start)
+            line.SetNthControlPointPositionWorld(1, *t.c)
+        self._update_needle_model(start, t.c, data["needle"]["outer_diameter_mm"])
+        params = self.parameter_node()
+        modifying = params.StartModify()
+        params.SetParameter("measurements", json.dumps(data, sort_keys=True, allow_nan=False))
+        params.SetParameter("status", "; ".join(warnings) or "measured")
+        params.EndModify(modifying)
+        if view is not None:
+            self._apply_needle_view(view)
+        return data
+
+    def _update_needle_model(self, start, tip, diameter_mm: float) -> None:
+        from vtkmodules.util import numpy_support
+
+        node = self.node("needleModel")
+        if node is None:
+            node = self.scene.AddNewNodeByClass("vtkMRMLModelNode", "Needle")
+            node.CreateDefaultDisplayNodes()
+            node.GetDisplayNode().SetColor(*NEEDLE_COLOR)
+            self._set_node("needleModel", node)
+        poly_data = needle_cylinder(start, tip, diameter_mm)
+        to_node = np.linalg.inv(world_matrix(node))  # the node may sit under a transform; the cylinder is in world
+        points = numpy_support.vtk_to_numpy(poly_data.GetPoints().GetData())
+        points[:] = points @ to_node[:3, :3].T + to_node[:3, 3]
+        node.SetAndObservePolyData(poly_data)
+
+    def update_needle_view(self, slice_node=None) -> np.ndarray:
+        """Reslice a view perpendicular to A->C through A, B or C (needleViewAt); return its slice-to-RAS."""
+        # The view is `slice_node` or the one named by needleViewSlice; a headless scene without that view
+        # only stores the matrix (needleViewMatrix).
+        a, b, c = (self.point(name, required=name != "A") for name in POINT_NAMES)
+        matrix = self._needle_view_matrix(a, b, c)
+        self._apply_needle_view(matrix, slice_node)
+        return matrix
+
+    def _needle_view_matrix(self, a, b, c) -> np.ndarray:
+        centre = {"A": a, "B": b, "C": c}[self.settings()["needleViewAt"]]
+        if centre is None:
+            raise ValueError("A is not placed, so the needle view cannot be centred on it; choose B or C")
+        return needle_view_matrix(a if a is not None else b, c, centre)
+
+    def _apply_needle_view(self, matrix: np.ndarray, slice_node=None) -> None:
+        if slice_node is None:
+            slice_node = self.scene.GetSingletonNode(self.settings()["needleViewSlice"], "vtkMRMLSliceNode")
+        if slice_node is not None:
+            slice_node.GetSliceToRAS().DeepCopy(to_vtk_matrix(matrix))
+            slice_node.UpdateMatrices()
+        self.parameter_node().SetParameter("needleViewMatrix", json.dumps(matrix.tolist()))
+
+    def reset_needle_view(self, slice_node=None) -> None:
+        """Return the needle view's slice to its default orientation."""
+        if slice_node is None:
+            slice_node = self.scene.GetSingletonNode(self.settings()["needleViewSlice"], "vtkMRMLSliceNode")
+        if slice_node is not None:
+            slice_node.SetOrientationToDefault()
+
+    # ---- outputs ----------------------------------------------------------------------------------
+    def plan_json(self) -> dict:
+        """plan.json content (schema pvpguide.plan/1) for the current trajectory."""
+        t = self.trajectory()
+        settings = self.settings()
+        skin = self._skin_cache[1] if self._skin_cache is not None else None
+        plan = build_plan(self._ct_geometry(), skin, [t], needle_gauge=settings["needleGauge"])
+        data = plan_to_json(plan)
+        if skin is None:
+            data["skin"] = {"threshold_hu": settings["skinThresholdHu"]}
+        data["trajectories"] = [self._trajectory_json(t)]
+        return data
+
+    def export_plan_json(self, path) -> dict:
+        """Write plan.json (atomically) and return its content."""
+        data = self.plan_json()
+        write_json_atomic(Path(path), data)
+        return data
+
+    def save_scene(self, mrb_path) -> Path:
+        """Save the whole scene (CT, points, outputs, parameter node) as a .mrb bundle, atomically."""
+        from .bundle import save_scene_bundle
+
+        return save_scene_bundle(self.scene, mrb_path)
+
+    def output_nodes(self) -> dict:
+        """{role: node} of every referenced node."""
+        return {role: self.node(role) for role in NODE_ROLES if self.node(role) is not None}
+
+    # ---- sample data ------------------------------------------------------------------------------
+    def load_phantom(self, phantom, *, name: str = "PVPGuide phantom") -> dict:
+        """Add the bundled phantom (CT, vertebra segmentation, landmarks of its target level) and select it."""
+        from .segmentations import segmentation_node_from_labelmap
+        from .volumes import volume_node_from_ct
+
+        level = phantom.truth["target_level"]
+        truth = phantom.truth["levels"][level]
+        ct_node = volume_node_from_ct(self.scene, phantom.ct, f"{name} CT")
+        self.select_ct(ct_node)
+        segment_names = _phantom_segment_names(phantom)
+        segmentation = None
+        if segment_names:
+            segmentation = segmentation_node_from_labelmap(self.scene, phantom.labels, f"{name} segmentation",
+                                                           segment_names=segment_names, reference_volume_node=ct_node)
+            self.select_vertebra(segmentation, level if level in segment_names.values() else "")
+        frame = truth["frame"]
+        plane = truth["midsagittal_plane"]
+        self.set_vertebra_landmarks(VertebraLandmarks(
+            frame=VertebraFrame.from_axes(**{k: frame[k] for k in ("origin", "right", "anterior", "superior")}),
+            midline_point=np.asarray(plane["point"], float), midline_normal=np.asarray(plane["normal"], float),
+            spinous_tip=np.asarray(truth["spinous_tip"], float)))
+        if level in LEVELS:
+            self.set_settings(level=level)
+        self.ensure_point_nodes()
+        return {"ct": ct_node, "segmentation": segmentation}
+
+
+def _phantom_segment_names(phantom) -> dict:
+    """{label: vertebra name} of the phantom's label map (TotalSegmentator ids, e.g. 31: 'L1')."""
+    if getattr(phantom, "labels", None) is None:
+        return {}
+    return {int(label): str(name) for name, label in phantom.truth.get("label_ids", {}).items() if int(label) != 0}

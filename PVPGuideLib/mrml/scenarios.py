@@ -1,0 +1,307 @@
+"""Behaviour scenarios of the PVPGuide module, run by pytest (slicer-core) and by PVPGuideTest inside Slicer."""
+
+# Each scenario takes a scene (SceneHandle or slicer.mrmlScene) and a phantom (PVPGuideLib.phantom.Phantom),
+# drives PlanningLogic as the panel does, and raises ScenarioFailure naming what went wrong. Expected values
+# come from the SPEC formulas or the phantom's construction, computed here independently of the logic.
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..needles import needle_outer_diameter_mm
+from ..skin import SKIN_THRESHOLD_HU
+from .planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
+from .scene import scene_of
+
+ANGLE_TOLERANCE_DEG = 1e-6
+# The phantom's truth stores the frame axes to 6 decimals, so they are orthonormal to about 1e-6 only.
+FRAME_ANGLE_TOLERANCE_DEG = 1e-3
+LENGTH_TOLERANCE_MM = 1e-6
+# Markups and models go through text and binary files in a .mrb; what comes back must match to this.
+SAVED_TOLERANCE_MM = 1e-4
+
+
+# A tilted and turned spine, so the vertebra frame differs from the scanner frame and both angle sets are tested.
+TEST_PHANTOM_OPTIONS = {"rotation_deg": (6.0, -4.0, 8.0)}
+
+
+def scenario_phantom():
+    """The phantom both test suites run the scenarios on (generated, seeded, a few seconds)."""
+    from ..phantom import generate_phantom
+
+    return generate_phantom(**TEST_PHANTOM_OPTIONS)
+
+
+class ScenarioFailure(AssertionError):
+    """A scenario's expectation did not hold."""
+
+
+def expect(condition, message: str) -> None:
+    """Raise ScenarioFailure(message) unless `condition` holds (works under python -O, unlike assert)."""
+    if not condition:
+        raise ScenarioFailure(message)
+
+
+def expect_close(actual, expected, tolerance: float, what: str) -> None:
+    actual = None if actual is None else np.asarray(actual, float)
+    expect(actual is not None and np.allclose(actual, expected, atol=tolerance, rtol=0),
+           f"{what}: got {actual}, expected {np.asarray(expected, float)} (tolerance {tolerance})")
+
+
+def phantom_points(phantom, side: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """(level, B, C) the phantom was constructed with for its target level and `side`."""
+    level = phantom.truth["target_level"]
+    plan = phantom.truth["levels"][level]["plans"][side]
+    return level, np.asarray(plan["B"], float), np.asarray(plan["C"], float)
+
+
+def spec_angles(direction, side: str, rotation=None) -> tuple[float, float]:
+    """SPEC section 4, written out again: transverse = atan2(m, dA), sagittal = atan2(dS, dA) in a frame."""
+    rotation = np.eye(3) if rotation is None else np.asarray(rotation, float)
+    d_r, d_a, d_s = rotation @ (np.asarray(direction, float) / np.linalg.norm(direction))
+    m = d_r if side == "left" else -d_r
+    return math.degrees(math.atan2(m, d_a)), math.degrees(math.atan2(d_s, d_a))
+
+
+def _frame_rotation(phantom) -> np.ndarray:
+    frame = phantom.truth["levels"][phantom.truth["target_level"]]["frame"]
+    return np.array([frame["right"], frame["anterior"], frame["superior"]], float)
+
+
+def _model_points(node) -> np.ndarray:
+    from vtkmodules.util import numpy_support
+
+    return numpy_support.vtk_to_numpy(node.GetPolyData().GetPoints().GetData()).astype(float)
+
+
+def _new_planned_scene(scene, phantom, side: str):
+    logic = PlanningLogic(scene)
+    logic.load_phantom(phantom)
+    logic.set_settings(side=side)
+    level, b, c = phantom_points(phantom, side)
+    logic.set_point("B", b)
+    logic.set_point("C", c)
+    return logic, b, c
+
+
+def place_points_and_measure(scene, phantom, *, side: str = "left") -> dict:
+    """B and C give SPEC angles in both frames, BC, line and needle; world coordinates under a transform; live."""
+    logic, b, c = _new_planned_scene(scene, phantom, side)
+    data = logic.measure()
+    transverse, sagittal = spec_angles(c - b, side)
+    expect_close(data["angles_deg"]["scanner"]["transverse"], transverse, ANGLE_TOLERANCE_DEG, "scanner transverse")
+    expect_close(data["angles_deg"]["scanner"]["sagittal"], sagittal, ANGLE_TOLERANCE_DEG, "scanner sagittal")
+    transverse, sagittal = spec_angles(c - b, side, _frame_rotation(phantom))
+    expect(data["angles_deg"]["vertebra"] is not None, "vertebra-frame angles missing although the phantom has a frame")
+    expect_close(data["angles_deg"]["vertebra"]["transverse"], transverse, FRAME_ANGLE_TOLERANCE_DEG,
+                 "vertebra transverse")
+    expect_close(data["angles_deg"]["vertebra"]["sagittal"], sagittal, FRAME_ANGLE_TOLERANCE_DEG, "vertebra sagittal")
+    expect_close(data["lengths_mm"]["BC"], np.linalg.norm(c - b), LENGTH_TOLERANCE_MM, "BC")
+    expect(data["lengths_mm"]["AB"] is None and data["skin_entry"] == "not_placed", "A must be reported as not placed")
+    expect(data["side"] == side and data["level"] == phantom.truth["target_level"], f"side/level wrong: {data}")
+    expect(logic.settings()["measurements"] == data, "the parameter node does not hold the measurements")
+
+    line = logic.node("trajectoryLine")
+    ends = np.zeros((2, 3))
+    for index in range(2):
+        line.GetNthControlPointPositionWorld(index, ends[index])
+    expect_close(ends, [b, c], LENGTH_TOLERANCE_MM, "trajectory line without A (B to C)")
+    radius = needle_outer_diameter_mm(logic.settings()["needleGauge"]) / 2
+    points = _model_points(logic.node("needleModel"))
+    axis = (c - b) / np.linalg.norm(c - b)
+    rel = points - b
+    off_axis = np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1)
+    expect(off_axis.max() <= radius + 1e-6 and off_axis.max() >= radius - 1e-6,
+           f"needle model radius {off_axis.max():.4f} mm, expected the gauge's outer radius {radius} mm")
+    expect_close([(rel @ axis).min(), (rel @ axis).max()], [0, np.linalg.norm(c - b)], 1e-6, "needle model length")
+
+    # B under a rotated and shifted parent transform, placed at the same world position: same numbers
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    transform = scene_of(scene).AddNewNodeByClass("vtkMRMLLinearTransformNode", "Patient motion")
+    matrix = vtkMatrix4x4()
+    angle = math.radians(20)
+    for r, row in enumerate(([math.cos(angle), -math.sin(angle), 0, 12.5], [math.sin(angle), math.cos(angle), 0, -7],
+                             [0, 0, 1, 30])):
+        for col, value in enumerate(row):
+            matrix.SetElement(r, col, value)
+    transform.SetMatrixTransformToParent(matrix)
+    b_node = logic.node("pointB")
+    b_node.SetAndObserveTransformNodeID(transform.GetID())
+    logic.set_point("B", b)
+    local = np.zeros(3)
+    b_node.GetNthControlPointPosition(0, local)
+    expect(np.linalg.norm(local - b) > 1.0, "B's node coordinates should differ from world under the transform")
+    expect_close(logic.point("B"), b, LENGTH_TOLERANCE_MM, "B read back in world coordinates")
+    moved = logic.measure()
+    expect_close(moved["angles_deg"]["scanner"]["transverse"], data["angles_deg"]["scanner"]["transverse"],
+                 1e-6, "transverse angle with B under a parent transform")
+
+    # live update: C two millimetres cranial raises the sagittal angle as the formula says
+    logic.set_point("C", c + [0, 0, 2.0])
+    updated = logic.measure()
+    expect_close(updated["angles_deg"]["scanner"]["sagittal"], spec_angles(c + [0, 0, 2.0] - b, side)[1],
+                 ANGLE_TOLERANCE_DEG, "sagittal angle after moving C")
+    return updated
+
+
+def find_skin_entry(scene, phantom, *, side: str = "left") -> np.ndarray:
+    """'Find skin entry A' puts A on the skin on the line C->B beyond B, and measures AB, BC, AC and offsets."""
+    logic, b, c = _new_planned_scene(scene, phantom, side)
+    a = logic.find_skin_entry()
+    expect_close(logic.point("A"), a, LENGTH_TOLERANCE_MM, "A's markup position")
+    direction = (c - a) / np.linalg.norm(c - a)
+    rel = b - a
+    off_line = np.linalg.norm(rel - (rel @ direction) * direction)
+    expect(off_line < 0.1, f"B is {off_line:.3f} mm off the line A-C; A, B, C must be collinear")
+    expect(0 < rel @ direction < np.linalg.norm(c - a), "B must lie between A and C")
+    ct = phantom.ct
+    step = 1.5 * float(np.max(ct.spacing))  # beyond partial volume on either side of the surface
+    outside, inside = a - step * direction, a + step * direction
+    hu = [float(ct.voxels[tuple(np.rint(ct.ras_to_ijk_points(p)[0]).astype(int)[::-1])]) for p in (outside, inside)]
+    expect(hu[0] < SKIN_THRESHOLD_HU < hu[1], f"A is not on the skin: {hu[0]:.0f} HU outside, {hu[1]:.0f} HU inside")
+    data = logic.settings()["measurements"]
+    expect(data["skin_entry"] == "found", f"skin_entry is {data['skin_entry']!r}, expected 'found'")
+    lengths = data["lengths_mm"]
+    expect_close(lengths["AB"] + lengths["BC"], lengths["AC"], 1e-6, "AB + BC = AC on a straight path")
+    offsets = data["entry_offsets_mm"]
+    expect(offsets["from_midline"] is not None and offsets["from_midline"] > 0, "entry offset from the midline missing")
+    expect(offsets["from_spinous_tip"] is not None, "entry offset from the spinous-process tip missing")
+    expect(logic.node("skinModel") is not None, "the skin model was not added")
+    return a
+
+
+def _snapshot(logic: PlanningLogic) -> dict:
+    """Everything a reopened scene must restore: settings, results, points, output nodes."""
+    nodes = {}
+    for role, node in logic.output_nodes().items():
+        entry = {"class": node.GetClassName(), "name": node.GetName()}
+        if node.IsA("vtkMRMLModelNode"):
+            entry["points"] = _model_points(node)
+        nodes[role] = entry
+    return {
+        "settings": logic.settings(),
+        "points": {name: logic.point(name, required=False) for name in POINT_NAMES},
+        "locked": {name: bool(logic.node("point" + name).GetLocked()) for name in POINT_NAMES},
+        "nodes": nodes,
+    }
+
+
+def save_and_reopen(scene, phantom, folder, reopen, *, side: str = "right") -> dict:
+    """A saved .mrb reopens (`reopen(path)` -> scene) with the same points, lock, settings, results and nodes."""
+    logic, b, c = _new_planned_scene(scene, phantom, side)
+    logic.set_settings(needleGauge=11, plannedCementVolumeMl=5.5, guideRunwaySlot=False, needleViewAt="B")
+    logic.find_skin_entry()
+    logic.update_needle_view()
+    logic.lock_points(True)
+    before = _snapshot(logic)
+    expect(set(before["nodes"]) == set(NODE_ROLES), f"output nodes missing before saving: {sorted(before['nodes'])}")
+    path = logic.save_scene(Path(folder) / "plan.mrb")
+    expect(path.is_file() and path.stat().st_size > 0, f"{path} was not written")
+    reopened = PlanningLogic(reopen(path))
+    after = _snapshot(reopened)
+    expect(after["settings"] == before["settings"],
+           "settings differ after reopening: " + ", ".join(
+               k for k in before["settings"] if after["settings"].get(k) != before["settings"][k]))
+    for name in POINT_NAMES:
+        expect_close(after["points"][name], before["points"][name], SAVED_TOLERANCE_MM, f"point {name} after reopening")
+    expect(all(after["locked"].values()), f"points not locked after reopening: {after['locked']}")
+    expect(set(after["nodes"]) == set(before["nodes"]), f"output nodes after reopening: {sorted(after['nodes'])}")
+    for role, entry in before["nodes"].items():
+        again = after["nodes"][role]
+        expect(again["class"] == entry["class"] and again["name"] == entry["name"], f"{role} differs: {again}")
+        if "points" in entry:
+            expect_close(again["points"], entry["points"], SAVED_TOLERANCE_MM, f"{role} surface after reopening")
+    # the reopened plan is live: unlocking and measuring again gives the stored numbers
+    reopened.lock_points(False)
+    expect(_same_numbers(reopened.measure(), before["settings"]["measurements"], SAVED_TOLERANCE_MM),
+           "re-measuring the reopened plan changed it")
+    return after
+
+
+def _same_numbers(first, second, tolerance: float) -> bool:
+    """Equal JSON-like structures, numbers equal to `tolerance`."""
+    if isinstance(first, dict) and isinstance(second, dict):
+        return first.keys() == second.keys() and all(_same_numbers(first[k], second[k], tolerance) for k in first)
+    if isinstance(first, list) and isinstance(second, list):
+        return len(first) == len(second) and all(
+            _same_numbers(x, y, tolerance) for x, y in zip(first, second, strict=True))
+    if isinstance(first, float) or isinstance(second, float):
+        return isinstance(first, (int, float)) and isinstance(second, (int, float)) and abs(first - second) <= tolerance
+    return first == second
+
+
+def _state(logic: PlanningLogic) -> tuple:
+    scene = logic.scene
+    nodes = tuple(sorted((scene.GetNthNode(n).GetID(), scene.GetNthNode(n).GetName())
+                         for n in range(scene.GetNumberOfNodes())))
+    params = scene.GetSingletonNode("PVPGuide", "vtkMRMLScriptedModuleNode")
+    values = () if params is None else tuple((name, params.GetParameter(name), params.GetNodeReferenceID(name))
+                                             for name in sorted(params.GetParameterNames()))
+    points = []
+    for name in POINT_NAMES:
+        node = logic.node("point" + name)
+        for index in range(0 if node is None else node.GetNumberOfControlPoints()):
+            position = np.zeros(3)
+            node.GetNthControlPointPositionWorld(index, position)
+            points.append((name, index, tuple(position)))
+    return nodes, values, tuple(points)
+
+
+def expect_refused(logic: PlanningLogic, action, needle: str, what: str) -> str:
+    """`action()` raises ValueError whose message contains `needle`, and leaves the scene as it was."""
+    before = _state(logic)
+    try:
+        action()
+    except ValueError as error:
+        message = str(error)
+    else:
+        raise ScenarioFailure(f"{what}: no error was raised")
+    expect(needle.lower() in message.lower(), f"{what}: message {message!r} does not mention {needle!r}")
+    expect(_state(logic) == before, f"{what}: the scene changed although the action was refused")
+    return message
+
+
+def _drag(logic: PlanningLogic, name: str, ras) -> None:
+    """Move a point's markup directly, as a user dragging it in a view (no validation on the way)."""
+    logic.node("point" + name).SetNthControlPointPositionWorld(0, *np.asarray(ras, float))
+
+
+def bad_input(scene, phantom) -> list[str]:
+    """No CT, missing or extra points, points outside the CT, B equal to C, locked points: ValueError, no change."""
+    logic = PlanningLogic(scene)
+    messages = [expect_refused(logic, logic.measure, "no CT", "measuring without a CT")]
+    logic.parameter_node()
+    messages.append(expect_refused(logic, logic.find_skin_entry, "no CT", "finding A without a CT"))
+    logic.load_phantom(phantom)
+    level, b, c = phantom_points(phantom, "left")
+    messages.append(expect_refused(logic, logic.measure, "point B is not placed", "measuring without B and C"))
+    logic.set_point("B", b)
+    messages.append(expect_refused(logic, logic.find_skin_entry, "point C is not placed", "finding A without C"))
+    logic.set_point("C", c)
+    logic.measure()  # the valid plan every refusal below must leave untouched
+    extra = scene_of(scene).AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "B with two points")
+    extra.AddControlPoint(b.tolist(), "B")
+    extra.AddControlPoint((b + 1).tolist(), "B2")
+    original_b = logic.node("pointB")
+    logic.use_point_node("B", extra)
+    messages.append(expect_refused(logic, logic.measure, "2 control points", "measuring with two points in B"))
+    logic.use_point_node("B", original_b)
+    lo, hi = phantom.ct.bounds_ras()
+    messages.append(expect_refused(logic, lambda: logic.set_point("C", hi + 100.0), "outside the CT",
+                                   "placing C outside the CT"))
+    _drag(logic, "C", hi + 100.0)  # as the user dragging C off the scan
+    messages.append(expect_refused(logic, logic.measure, "outside the CT", "measuring with C outside the CT"))
+    _drag(logic, "C", b)
+    messages.append(expect_refused(logic, logic.measure, "degenerate", "measuring with B equal to C"))
+    logic.set_point("C", c)
+    messages.append(expect_refused(logic, lambda: logic.set_point("D", c), "A, B or C", "an unknown point name"))
+    messages.append(expect_refused(logic, lambda: logic.set_settings(side="up"), "side", "an unknown side"))
+    messages.append(expect_refused(logic, lambda: logic.set_settings(needleGauge=12), "gauge", "a 12G needle"))
+    logic.lock_points(True)
+    messages.append(expect_refused(logic, lambda: logic.set_point("C", c + 1), "locked", "moving a locked point"))
+    logic.lock_points(False)
+    return messages

@@ -1,0 +1,166 @@
+"""Static checks of the Slicer module, which needs Qt and so cannot be imported here: .ui, bindings, tests, CMake."""
+
+import ast
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from PVPGuideLib.mrml import planning_logic, scenarios
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = ROOT / "PVPGuide" / "PVPGuide.py"
+UI = ROOT / "PVPGuide" / "Resources" / "UI" / "PVPGuide.ui"
+SOURCE = MODULE.read_text()
+TREE = ast.parse(SOURCE)
+# Buttons of capabilities that arrive with later issues: present, disabled, and wired to nothing.
+LATER_BUTTONS = {"proposePointsButton": "issue 4", "predictCementButton": "issue 5", "designGuideButton": "issue 7",
+                 "writeReportButton": "issue 6"}
+# Widget classes parameterNodeWrapper can bind, and the field types they accept (slicer/parameterNodeWrapper).
+BINDABLE = {"qMRMLNodeComboBox": "node", "QComboBox": "choice", "QDoubleSpinBox": float, "QSpinBox": int,
+            "QCheckBox": bool, "QPushButton": bool, "QLineEdit": str}
+
+
+def ui_widgets() -> dict:
+    """{widget name: (class, {property name: text})} of every widget in the .ui."""
+    widgets = {}
+    for widget in ET.parse(UI).iter("widget"):
+        props = {}
+        for prop in widget.findall("property"):
+            value = next(iter(prop), None)
+            props[prop.get("name")] = None if value is None else (value.text or "")
+        widgets[widget.get("name")] = (widget.get("class"), props)
+    return widgets
+
+
+def module_class(name: str) -> ast.ClassDef:
+    return next(node for node in TREE.body if isinstance(node, ast.ClassDef) and node.name == name)
+
+
+def parameter_fields() -> dict:
+    """{field name: annotation source} of the @parameterNodeWrapper class."""
+    cls = module_class("PVPGuideParameterNode")
+    assert any(ast.unparse(d) == "parameterNodeWrapper" for d in cls.decorator_list)
+    return {n.target.id: ast.unparse(n.annotation) for n in cls.body if isinstance(n, ast.AnnAssign)}
+
+
+def test_ui_parses_as_a_slicer_module_panel():
+    root = ET.parse(UI).getroot()
+    assert root.tag == "ui" and root.find("class").text == "PVPGuide"
+    top = root.find("widget")
+    assert top.get("class") == "qMRMLWidget"
+    sections = [w.find("property/string").text for w in top.iter("widget") if w.get("class") == "ctkCollapsibleButton"]
+    assert sections == ["Inputs", "Points", "Measurements", "Cement", "Guide", "Export / Save"]
+
+
+def test_every_ui_widget_the_module_uses_exists():
+    used = set(re.findall(r"self\.ui\.(\w+)", SOURCE))
+    assert used, "the widget uses no .ui widget at all?"
+    assert used - set(ui_widgets()) == set()
+
+
+def test_every_mrml_widget_gets_the_scene():
+    connected = {c.find("receiver").text for c in ET.parse(UI).iter("connection")
+                 if c.find("slot").text == "setMRMLScene(vtkMRMLScene*)"}
+    mrml = {name for name, (cls, _) in ui_widgets().items()
+            if cls.startswith(("qMRML", "qSlicer")) and name != "PVPGuide"}
+    assert mrml and mrml <= connected
+
+
+def test_parameter_node_fields_are_the_planning_logic_parameters():
+    fields = parameter_fields()
+    assert sorted(fields) == sorted(planning_logic.PARAMETER_NAMES)
+    for role, class_name in planning_logic.NODE_ROLES.items():
+        assert fields[role] == class_name
+    for name, setting in planning_logic.FIELDS.items():
+        assert re.match(rf"(Annotated\[)?{setting.type.__name__}\b", fields[name]), (name, fields[name])
+        if setting.choices:
+            assert f"_choice('{name}')" in fields[name]
+        if setting.limits:
+            assert f"_range('{name}')" in fields[name]
+
+
+def test_every_slicer_parameter_name_is_a_bindable_field():
+    fields = parameter_fields()
+    bound = {name: (cls, props["SlicerParameterName"]) for name, (cls, props) in ui_widgets().items()
+             if "SlicerParameterName" in props}
+    assert len(bound) >= 12
+    for widget, (cls, parameter) in bound.items():
+        assert parameter in fields, f"{widget} is bound to unknown parameter {parameter!r}"
+        kind = BINDABLE.get(cls)
+        assert kind is not None, f"{widget}: parameterNodeWrapper cannot bind a {cls}"
+        if kind == "node":
+            assert parameter in planning_logic.NODE_ROLES
+        elif kind == "choice":
+            assert planning_logic.FIELDS[parameter].choices, f"{widget}: a QComboBox needs a Choice field"
+        else:
+            assert planning_logic.FIELDS[parameter].type is kind, f"{widget} ({cls}) cannot show {parameter}"
+        if cls == "QPushButton":
+            assert ui_widgets()[widget][1].get("checkable") == "true"
+        if cls == "QDoubleSpinBox" or cls == "ctkSliderWidget":
+            assert planning_logic.FIELDS[parameter].limits, f"{widget}: give {parameter} limits"
+
+
+def test_buttons_of_later_issues_are_disabled_and_unwired():
+    widgets = ui_widgets()
+    for name, issue in LATER_BUTTONS.items():
+        cls, props = widgets[name]
+        assert props.get("enabled") == "false", f"{name} must stay disabled until {issue} lands"
+        assert issue in props.get("toolTip", ""), f"{name}'s tooltip must say it arrives with {issue}"
+        assert name not in SOURCE, f"{name} must not be wired or enabled by the module"
+
+
+def test_module_follows_the_template_order_and_stays_small():
+    classes = [node.name for node in TREE.body if isinstance(node, ast.ClassDef)]
+    assert classes == ["PVPGuide", "PVPGuideParameterNode", "PVPGuideWidget", "PVPGuideLogic", "PVPGuideTest"]
+    assert len(SOURCE.splitlines()) < 1000
+    assert 'slicer.app.connect("startupCompleted()", registerSampleData)' in SOURCE
+    assert "registerCustomSampleDataSource" in SOURCE and "customDownloader=loadPhantomSample" in SOURCE
+    for name in ("title", "categories", "contributors", "helpText", "acknowledgementText"):
+        assert f"self.parent.{name} =" in SOURCE
+    link = re.search(r'USER_GUIDE_URL = "([^"]+)"', SOURCE).group(1)
+    assert link.endswith("docs/user-guide.md") and (ROOT / "docs" / "user-guide.md").is_file()
+
+
+def _methods(cls: ast.ClassDef) -> dict:
+    return {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+
+
+def test_widget_calls_only_existing_logic_and_logic_only_existing_planning_methods():
+    logic_methods = set(_methods(module_class("PVPGuideLogic")))
+    widget_calls = set(re.findall(r"self\.logic\.(\w+)", SOURCE))
+    assert widget_calls - logic_methods - {"planning"} == set()
+    planning_calls = set(re.findall(r"\.planning\.(\w+)", SOURCE))
+    assert planning_calls and all(hasattr(planning_logic.PlanningLogic, name) for name in planning_calls)
+
+
+def test_widget_wraps_actions_and_cleans_up():
+    widget = _methods(module_class("PVPGuideWidget"))
+    assert "removeObservers" in ast.unparse(widget["cleanup"])
+    assert "connectGui" in ast.unparse(widget["setParameterNode"])
+    assert "disconnectGui" in ast.unparse(widget["exit"])
+    for name in ("onMeasure", "onFindSkinEntry", "onLockPoints", "onNeedleViewToggled", "onExportPlan", "onSaveScene"):
+        assert "tryWithErrorDisplay" in ast.unparse(widget[name]), f"{name} must show errors with tryWithErrorDisplay"
+    assert "createProgressDialog" in ast.unparse(widget["onFindSkinEntry"])
+
+
+def test_self_test_has_one_method_per_scenario():
+    tests = {name: node for name, node in _methods(module_class("PVPGuideTest")).items() if name.startswith("test_")}
+    called = {}
+    for name, node in tests.items():
+        calls = re.findall(r"scenarios\.(\w+)\(", ast.unparse(node))
+        assert len(calls) == 1, f"{name} should run exactly one scenario, runs {calls}"
+        called[calls[0]] = name
+    public = {name for name in ("place_points_and_measure", "find_skin_entry", "save_and_reopen", "bad_input")}
+    assert set(called) == public and all(callable(getattr(scenarios, name)) for name in public)
+    run_test = ast.unparse(_methods(module_class("PVPGuideTest"))["runTest"])
+    assert all(f"self.{name}" in run_test for name in tests)
+
+
+@pytest.mark.parametrize("folder", ["PVPGuide"])
+def test_every_module_file_is_listed_in_cmake(folder):
+    cmake = (ROOT / folder / "CMakeLists.txt").read_text().replace("${MODULE_NAME}", "PVPGuide")
+    shipped = [p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*")
+               if p.is_file() and p.name != "CMakeLists.txt" and "__pycache__" not in p.parts]
+    assert shipped and [f for f in shipped if f not in cmake] == []
