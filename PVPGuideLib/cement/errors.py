@@ -1,0 +1,7 @@
+"""The one error type of the cement package."""
+
+from __future__ import annotations
+
+
+class CementError(ValueError):
+    """Cement prediction or scoring cannot run on the given input; the message says what to fix."""
