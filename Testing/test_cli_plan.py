@@ -135,4 +135,4 @@ def test_existing_outputs_replaced_whole_and_inputs_untouched(ct_file, tmp_path)
     assert json.loads((tmp_path / "plan.json").read_text())["schema"] == "pvpguide.plan/1"
     assert (tmp_path / "notes.txt").read_text() == "user file"
     assert ct_file.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "plan.json", "plan.mrb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "plan.json", "plan.mrb", "report.html"]

@@ -30,6 +30,11 @@ def add_needle_gauge(parser: argparse.ArgumentParser) -> None:
 
 def add_output_options(parser: argparse.ArgumentParser, default_out: str) -> None:
     parser.add_argument("--out", default=default_out, help=f"output folder (default {default_out})")
+    add_summary_options(parser)
+
+
+def add_summary_options(parser: argparse.ArgumentParser) -> None:
+    """--json and --quiet, the same for every sub-command."""
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.add_argument("--quiet", action="store_true", help="print only warnings and errors (no progress bar)")
 

@@ -1,4 +1,4 @@
-"""Writing a plan's outputs (plan.json, plan.mrb) into the output folder, each file atomically."""
+"""Writing a plan's outputs (plan.json, plan.mrb, report.html) into the output folder, each file atomically."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from ..atomic_io import write_json_atomic
 from ..plan import Plan
 from ..plan_json import plan_to_json
+from .common import warn
 
 
 def check_output_folder(out_dir, protected_paths=()) -> Path:
@@ -14,23 +15,39 @@ def check_output_folder(out_dir, protected_paths=()) -> Path:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder; give a folder for the outputs")
-    for name in ("plan.json", "plan.mrb"):
+    for name in ("plan.json", "plan.mrb", "report.html"):
         for protected in protected_paths:
             if protected is not None and Path(protected).resolve() == (out / name).resolve():
                 raise ValueError(f"the output {out / name} would overwrite the input {protected}; choose another --out")
     return out
 
 
-def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=None, extra_scene_nodes=None) -> dict:
-    """Write plan.json and plan.mrb; returns the plan.json content."""
+def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=None, extra_scene_nodes=None,
+                       report: bool = True, pdf: bool = False, vertebra_meshes=None, case_id: str | None = None) -> dict:
+    """Write plan.json, plan.mrb and report.html (pdf=True: also report.pdf when Chromium is installed).
+
+    Returns the plan.json content. The report comes last so it shows every file written before it
+    (e.g. guide STLs named in plan.json); pictures that fail are listed in the report, not fatal.
+    """
     from ..mrml.plan_scene import save_plan_scene  # the MRML adapter loads Slicer's libraries: only when saving
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = plan_to_json(plan, ct_path=ct_path)
     data["outputs"] = {"plan_json": "plan.json", "scene": "plan.mrb"}
+    if report:
+        data["outputs"]["report"] = "report.html"
     if progress:
         progress(0.8, "writing the Slicer scene (plan.mrb)")
     save_plan_scene(plan, data, out / "plan.mrb")
     write_json_atomic(out / "plan.json", data)
+    if report:
+        from ..report import write_report
+
+        if progress:
+            progress(0.9, "drawing the report (report.html)")
+        written = write_report(data, out / "report.html", plan=plan, vertebra_meshes=vertebra_meshes, case_id=case_id,
+                               pdf=pdf)
+        for problem in written.problems:
+            warn(f"report: {problem}")
     return data
