@@ -38,8 +38,10 @@ class Trajectory:
     grid_position: GridPosition | None
     landmarks: VertebraLandmarks
     warnings: tuple[str, ...] = ()
-    # Later capabilities (safety, cement, guide) attach their JSON sections here by name.
+    # Later capabilities (safety, cement, guide) attach their JSON sections here by name...
     sections: dict = field(default_factory=dict)
+    # ...and what is not JSON (cement mask and scores, meshes) here, for the scene and the pictures.
+    artifacts: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +53,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     grid: SkinGrid | None = None
     sections: dict = field(default_factory=dict)
+    artifacts: dict = field(default_factory=dict)
 
     @property
     def needle_outer_diameter_mm(self) -> float:

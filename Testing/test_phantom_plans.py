@@ -93,12 +93,18 @@ def test_demo_plans_l1_from_the_left_with_the_constructed_points(demo_out):
     assert t["angles_deg"]["vertebra"]["transverse"] == pytest.approx(transverse, abs=1e-6)
     assert t["angles_deg"]["vertebra"]["sagittal"] == pytest.approx(sagittal, abs=1e-6)
     assert data["ct"]["path"] == "sample/ct.nrrd"
+    cement = t["cement"]
+    assert cement["planned_volume_ml"] == 4.5
+    assert cement["bcv_ml"] == pytest.approx(4.5, rel=0.02)  # SPEC: volume within 2 % of the request
+    assert cement["projections"] == {"ap": "L1_left_projection_ap.png", "lateral": "L1_left_projection_lateral.png"}
+    assert (demo_out / "L1_left_projection_ap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_demo_scene_reopens_with_every_node(demo_out):
     from PVPGuideLib.mrml.bundle import load_scene_bundle
     from PVPGuideLib.mrml.markups import point_from_fiducial_node
     from PVPGuideLib.mrml.parameters import get_node_reference, get_parameters, parameter_node
+    from PVPGuideLib.mrml.segmentations import labelmap_from_segment
     from PVPGuideLib.mrml.volumes import ct_from_volume_node
     from PVPGuideLib.phantom import generate_phantom as regenerate
 
@@ -110,10 +116,18 @@ def test_demo_scene_reopens_with_every_node(demo_out):
         point = point_from_fiducial_node(get_node_reference(params, name))
         assert np.array_equal(point, np.array(data["trajectories"][0]["points"][name]))
     ct = ct_from_volume_node(get_node_reference(params, "ct"))
-    assert np.array_equal(ct.voxels, regenerate().ct.voxels)  # the phantom is deterministic and saved losslessly
+    phantom = regenerate()
+    assert np.array_equal(ct.voxels, phantom.ct.voxels)  # the phantom is deterministic and saved losslessly
+    vertebrae = get_node_reference(params, "vertebrae")
+    l1 = labelmap_from_segment(vertebrae, "L1", ct)
+    assert np.array_equal(l1.astype(bool), phantom.labels.voxels == 31)
+    cement = labelmap_from_segment(get_node_reference(params, "cement"), "cement", ct)
+    voxel_ml = float(np.prod(ct.spacing)) / 1000.0
+    assert cement.sum() * voxel_ml == pytest.approx(data["trajectories"][0]["cement"]["bcv_ml"], abs=1e-3)
+    assert np.all(phantom.labels.voxels[cement.astype(bool)] == 31)  # predicted cement stays inside L1
 
 
 def test_demo_is_deterministic(demo_out, tmp_path):
     assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
-    for name in ("plan.json", "sample/truth.json", "sample/ct.nrrd"):
+    for name in ("plan.json", "sample/truth.json", "sample/ct.nrrd", "L1_left_projection_ap.png", "report.html"):
         assert (tmp_path / name).read_bytes() == (demo_out / name).read_bytes(), name

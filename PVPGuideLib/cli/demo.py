@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cement import DEFAULT_PLANNED_VOLUME_ML
 from ..display import trajectory_summary_lines
 from ..geometry import VertebraFrame
 from ..plan import VertebraLandmarks, build_plan, plan_trajectory
+from ..plan_cement import add_cement_prediction
 from ..progress import Steps
 from ..skin import skin_surface
 from .common import add_needle_gauge, add_output_options, print_json, progress_for, say, warn
@@ -20,7 +22,8 @@ EPILOG = """examples:
   pvpguide demo --rotation 10,-15,20 --wedge 0.3   # a rotated spine with a 30 % wedge fracture
 
 The phantom is generated locally (seeded, no download). Until automatic planning is
-available, B and C are the phantom's constructed SPEC points. Outputs: OUT/plan.json,
+available, B and C are the phantom's constructed SPEC points. The cement spread is predicted
+for the planned volume and compared with the conventional path to the body centre. Outputs: OUT/plan.json,
 OUT/plan.mrb (open in 3D Slicer) and OUT/sample/ (the phantom CT, labels and ground truth)."""
 
 
@@ -36,8 +39,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rotation", type=_angles_triplet, default=(0.0, 0.0, 0.0), metavar="RX,RY,RZ",
                         help="rotate the spine about the R, A, S axes, degrees (default 0,0,0)")
     parser.add_argument("--wedge", type=float, default=0.0, help="L1 anterior wedge fracture fraction 0-0.5")
+    parser.add_argument("--cement-volume", type=float, default=DEFAULT_PLANNED_VOLUME_ML, metavar="ML",
+                        help=f"planned cement volume for the predicted spread (default {DEFAULT_PLANNED_VOLUME_ML} ml)")
     add_needle_gauge(parser)
     add_output_options(parser, "pvpguide-demo")
+
+
+BODY_PART, POSTERIOR_PART = 1, 2  # the phantom's `parts` labels
 
 
 def landmarks_from_truth(level_truth: dict) -> VertebraLandmarks:
@@ -57,8 +65,8 @@ def run(args) -> int:
     from ..phantom import generate_phantom, write_phantom
 
     progress = progress_for(args)
-    steps = Steps(["generating the phantom", "finding the skin", "measuring the trajectory", "writing outputs"],
-                  progress)
+    steps = Steps(["generating the phantom", "finding the skin", "measuring the trajectory", "predicting the cement",
+                   "writing outputs"], progress)
     out = check_output_folder(args.out)
     steps.start("generating the phantom")
     phantom = generate_phantom(seed=args.seed, rotation_deg=args.rotation, wedge_fraction=args.wedge)
@@ -71,7 +79,14 @@ def run(args) -> int:
     points = truth["plans"][args.side]
     trajectory = plan_trajectory(phantom.ct, skin, b=points["B"], c=points["C"], side=args.side, level=level,
                                  landmarks=landmarks_from_truth(truth))
+    steps.start("predicting the cement")
+    labels, parts = phantom.labels.voxels, phantom.parts.voxels
+    vertebra = labels == truth["label"]
+    add_cement_prediction(trajectory, phantom.ct, vertebra & (parts == BODY_PART), volume_ml=args.cement_volume,
+                          posterior_mask=vertebra & (parts == POSTERIOR_PART))
     plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge)
+    level_names = {int(v["label"]): name for name, v in sorted(phantom.truth["levels"].items())}
+    plan.artifacts["vertebra_labels"] = (phantom.labels, level_names)
     steps.start("writing outputs")
     data = write_plan_outputs(plan, out, ct_path="sample/ct.nrrd")
     steps.done()

@@ -22,6 +22,19 @@ def check_output_folder(out_dir, protected_paths=()) -> Path:
     return out
 
 
+def _write_cement_pictures(plan: Plan, out: Path) -> None:
+    """AP and lateral projections of each predicted cement, named in the trajectory's cement section."""
+    from ..cement import write_projection_pngs
+    from ..plan_cement import cement_file_prefix
+
+    for t in plan.trajectories:
+        scores = t.artifacts.get("cement_scores")
+        if scores is None:
+            continue
+        paths = write_projection_pngs(scores, out, prefix=cement_file_prefix(t))
+        t.sections["cement"]["projections"] = {view: path.name for view, path in sorted(paths.items())}
+
+
 def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=None, extra_scene_nodes=None,
                        report: bool = True, pdf: bool = False, vertebra_meshes=None, case_id: str | None = None) -> dict:
     """Write plan.json, plan.mrb and report.html (pdf=True: also report.pdf when Chromium is installed).
@@ -33,6 +46,7 @@ def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=Non
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _write_cement_pictures(plan, out)
     data = plan_to_json(plan, ct_path=ct_path)
     data["outputs"] = {"plan_json": "plan.json", "scene": "plan.mrb"}
     if report:

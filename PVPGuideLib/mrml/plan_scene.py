@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..plan import Plan
 from .markups import fiducial_node_from_point, line_node_from_points
 from .models import model_node_from_mesh
 from .parameters import parameter_node, set_node_reference, set_parameters
 from .scene import new_scene
+from .segmentations import segmentation_node_from_labelmap
 from .volumes import volume_node_from_ct
 
 SKIN_COLOR = (0.94, 0.78, 0.66)
+CEMENT_COLOR = (0.35, 0.75, 0.95)
 TRAJECTORY_POINT_NAMES = ("A", "B", "C")
 
 
@@ -34,6 +38,12 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
     params = parameter_node(scene)
     ct_node = volume_node_from_ct(scene, plan.ct, ct_name)
     set_node_reference(params, "ct", ct_node)
+    vertebrae = plan.artifacts.get("vertebra_labels")
+    if vertebrae is not None:  # (label volume on the CT grid, {label value: segment name})
+        labels, names = vertebrae
+        node = segmentation_node_from_labelmap(scene, labels, "Vertebrae", segment_names=names,
+                                               reference_volume_node=ct_node)
+        set_node_reference(params, "vertebrae", node)
     if plan.skin is not None:
         set_node_reference(params, "skin", model_node_from_mesh(scene, plan.skin.mesh, "Skin", color=SKIN_COLOR))
     for index, t in enumerate(plan.trajectories):
@@ -46,6 +56,12 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
         start = t.a if t.a is not None else t.b
         line = line_node_from_points(scene, "Trajectory" + suffix, start, t.c)
         set_node_reference(params, reference_role("trajectory", suffix), line)
+        cement = t.artifacts.get("cement_mask")
+        if cement is not None:
+            node = segmentation_node_from_labelmap(scene, plan.ct.with_voxels(cement.astype(np.uint8)),
+                                                   ("Cement" + suffix).strip(), segment_names={1: "cement"},
+                                                   colors={1: CEMENT_COLOR}, reference_volume_node=ct_node)
+            set_node_reference(params, reference_role("cement", suffix), node)
     set_parameters(params, plan_json)
     return handle
 
