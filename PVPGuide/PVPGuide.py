@@ -26,6 +26,7 @@ from slicer.ScriptedLoadableModule import (
 from slicer.util import VTKObservationMixin
 
 from PVPGuideLib.mrml import scenarios
+from PVPGuideLib.mrml.planning_cement import cement_rows
 from PVPGuideLib.mrml.planning_logic import FIELDS, PlanningLogic, measurement_rows
 
 USER_GUIDE_URL = "https://github.com/pvpguide/SlicerPVPGuide/blob/main/docs/user-guide.md"
@@ -118,7 +119,7 @@ class PVPGuideParameterNode:
     needleViewEnabled: bool = FIELDS["needleViewEnabled"].default
     needleViewSlice: Annotated[str, _choice("needleViewSlice")] = FIELDS["needleViewSlice"].default
     needleViewAt: Annotated[str, _choice("needleViewAt")] = FIELDS["needleViewAt"].default
-    # Cement and guide (their actions arrive with issues 5 and 7; the settings are kept already)
+    # Cement and guide (the guide's action arrives with issue 7; its settings are kept already)
     plannedCementVolumeMl: Annotated[float, _range("plannedCementVolumeMl")] = FIELDS["plannedCementVolumeMl"].default
     guideBaseThicknessMm: Annotated[float, _range("guideBaseThicknessMm")] = FIELDS["guideBaseThicknessMm"].default
     guideFitClearanceMm: Annotated[float, _range("guideFitClearanceMm")] = FIELDS["guideFitClearanceMm"].default
@@ -132,12 +133,16 @@ class PVPGuideParameterNode:
     trajectoryLine: vtkMRMLMarkupsLineNode
     needleModel: vtkMRMLModelNode
     skinModel: vtkMRMLModelNode
+    cementSegmentation: vtkMRMLSegmentationNode
     # Results written by the logic (JSON text where structured)
     pointsLocked: bool = FIELDS["pointsLocked"].default
     vertebraLandmarks: str = ""
     skinEntryPoint: str = ""
     measurements: str = ""
     needleViewMatrix: str = ""
+    cementSection: str = ""
+    cementInputs: str = ""
+    reportFolder: str = ""
     status: str = ""
 
 
@@ -174,10 +179,13 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.measureButton.connect("clicked(bool)", self.onMeasure)
         # Runs before the parameter node binding writes needleViewEnabled, so it acts on `checked` itself.
         self.ui.needleViewButton.connect("toggled(bool)", self.onNeedleViewToggled)
+        self.ui.predictCementButton.connect("clicked(bool)", self.onPredictCement)
         self.ui.exportPlanButton.connect("clicked(bool)", self.onExportPlan)
+        self.ui.writeReportButton.connect("clicked(bool)", self.onWriteReport)
         self.ui.saveSceneButton.connect("clicked(bool)", self.onSaveScene)
         self.ui.loadPhantomButton.connect("clicked(bool)", self.onLoadPhantom)
         self.ui.measurementsTable.setHorizontalHeaderLabels([_("Quantity"), _("Value")])
+        self.ui.cementTable.setHorizontalHeaderLabels([_("Score"), _("Value")])
 
         self.initializeParameterNode()
 
@@ -242,13 +250,16 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         hasCt = pn.ctVolume is not None
         self.ui.findSkinEntryButton.enabled = hasCt and not pn.pointsLocked
         self.ui.measureButton.enabled = hasCt
+        self.ui.predictCementButton.enabled = hasCt and pn.vertebraSegmentation is not None and bool(pn.vertebraSegmentId)
         self.ui.exportPlanButton.enabled = bool(pn.measurements)
-        self._showMeasurements(json.loads(pn.measurements) if pn.measurements else None)
+        self.ui.writeReportButton.enabled = bool(pn.measurements)
+        self._showRows(self.ui.measurementsTable, measurement_rows(json.loads(pn.measurements) if pn.measurements else None))
+        cement = json.loads(pn.cementSection) if pn.cementSection else None
+        self._showRows(self.ui.cementTable, cement_rows(cement, self.logic.cementStatus() if cement else None))
         self.ui.statusLabel.text = pn.status
 
-    def _showMeasurements(self, measurements) -> None:
-        rows = measurement_rows(measurements)
-        table = self.ui.measurementsTable
+    @staticmethod
+    def _showRows(table, rows) -> None:
         table.setRowCount(len(rows))
         for row, (quantity, value) in enumerate(rows):
             table.setItem(row, 0, qt.QTableWidgetItem(quantity))
@@ -289,8 +300,9 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         with slicer.util.tryWithErrorDisplay(_("Failed to measure the trajectory."), waitCursor=True):
             self.logic.measure()
 
-    def onFindSkinEntry(self) -> None:
-        progressDialog = slicer.util.createProgressDialog(labelText=_("Finding skin entry A..."), maximum=100)
+    def _runWithProgress(self, labelText, errorText, action):
+        """Run action(progress) with a progress dialog; errors are shown in a dialog, not raised."""
+        progressDialog = slicer.util.createProgressDialog(labelText=labelText, maximum=100)
 
         def progress(fraction, message):
             progressDialog.labelText = message
@@ -298,10 +310,18 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             slicer.app.processEvents()
 
         try:
-            with slicer.util.tryWithErrorDisplay(_("Failed to find skin entry A."), waitCursor=True):
-                self.logic.findSkinEntry(progress)
+            with slicer.util.tryWithErrorDisplay(errorText, waitCursor=True):
+                return action(progress)
         finally:
             progressDialog.close()
+
+    def onFindSkinEntry(self) -> None:
+        self._runWithProgress(_("Finding skin entry A..."), _("Failed to find skin entry A."), self.logic.findSkinEntry)
+
+    def onPredictCement(self) -> None:
+        self.ui.cementCollapsibleButton.collapsed = False
+        self._runWithProgress(_("Predicting the cement spread..."), _("Failed to predict the cement spread."),
+                              lambda progress: self.logic.predictCement(progress=progress))
 
     def onLockPoints(self, locked) -> None:
         with slicer.util.tryWithErrorDisplay(_("Failed to lock the points."), waitCursor=True):
@@ -319,6 +339,16 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if path:
             with slicer.util.tryWithErrorDisplay(_("Failed to export plan.json."), waitCursor=True):
                 self.logic.exportPlanJson(path)
+
+    def onWriteReport(self) -> None:
+        folder = qt.QFileDialog.getExistingDirectory(None, _("Write the report into folder"),
+                                                     self._parameterNode.reportFolder if self._parameterNode else "")
+        if not folder:
+            return
+        written = self._runWithProgress(_("Writing the report..."), _("Failed to write the report."),
+                                        lambda progress: self.logic.writeReport(folder, progress=progress))
+        if written is not None:
+            qt.QDesktopServices.openUrl(qt.QUrl.fromLocalFile(os.path.join(folder, "report.html")))
 
     def onSaveScene(self) -> None:
         path = qt.QFileDialog.getSaveFileName(None, _("Save plan scene"), "plan.mrb", _("Slicer scene bundle (*.mrb)"))
@@ -365,6 +395,15 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
     def resetNeedleView(self) -> None:
         self.planning.reset_needle_view()
 
+    def predictCement(self, volumeMl: float | None = None, progress=None) -> dict:
+        return self.planning.predict_cement(volumeMl, progress=progress)
+
+    def cementStatus(self):
+        return self.planning.cement_status()
+
+    def writeReport(self, folder: str, progress=None) -> dict:
+        return self.planning.write_report(folder, progress=progress)
+
     def exportPlanJson(self, path: str) -> dict:
         return self.planning.export_plan_json(path)
 
@@ -391,8 +430,8 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
         slicer.mrmlScene.Clear()
 
     def runTest(self):
-        for test in (self.test_PlacePointsGivesMeasurements, self.test_FindSkinEntry, self.test_SaveAndReopen,
-                     self.test_BadInputIsRefused):
+        for test in (self.test_PlacePointsGivesMeasurements, self.test_FindSkinEntry, self.test_PredictCement,
+                     self.test_WriteReport, self.test_SaveAndReopen, self.test_BadInputIsRefused):
             self.setUp()
             test()
 
@@ -408,6 +447,15 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
     def test_FindSkinEntry(self):
         self.delayDisplay("Find skin entry A")
         scenarios.find_skin_entry(slicer.mrmlScene, self.phantom(), side="left")
+
+    def test_PredictCement(self):
+        self.delayDisplay("Predict the cement spread: volume, segment 'cement', scores against the conventional path")
+        scenarios.predict_cement(slicer.mrmlScene, self.phantom(), side="left")
+
+    def test_WriteReport(self):
+        self.delayDisplay("Write the report: plan.json, report.html with the angles, cement projections")
+        with tempfile.TemporaryDirectory() as folder:
+            scenarios.write_report(slicer.mrmlScene, self.phantom(), folder, side="left")
 
     def test_SaveAndReopen(self):
         self.delayDisplay("Save the plan as .mrb and reopen it")

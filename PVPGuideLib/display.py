@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# Cement volumes are planned and published to 0.01 ml (e.g. 4.97 ml); percentages (PSBCV/VV, fill) to 0.1 %.
+VOLUME_ML_DECIMALS = 2
+PERCENT_DECIMALS = 1
+
 
 def format_angle(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}°"
@@ -9,6 +13,14 @@ def format_angle(value: float | None) -> str:
 
 def format_length(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f} mm"
+
+
+def format_volume_ml(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.{VOLUME_ML_DECIMALS}f} ml"
+
+
+def format_percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.{PERCENT_DECIMALS}f} %"
 
 
 def format_point(point) -> str:

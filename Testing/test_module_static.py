@@ -15,8 +15,10 @@ UI = ROOT / "PVPGuide" / "Resources" / "UI" / "PVPGuide.ui"
 SOURCE = MODULE.read_text()
 TREE = ast.parse(SOURCE)
 # Buttons of capabilities that arrive with later issues: present, disabled, and wired to nothing.
-LATER_BUTTONS = {"proposePointsButton": "issue 4", "predictCementButton": "issue 5", "designGuideButton": "issue 7",
-                 "writeReportButton": "issue 6"}
+LATER_BUTTONS = {"proposePointsButton": "issue 4", "designGuideButton": "issue 7"}
+# Buttons of capabilities that have landed: {button: (its handler, the logic method it runs)}.
+AVAILABLE_BUTTONS = {"predictCementButton": ("onPredictCement", "predictCement"),
+                     "writeReportButton": ("onWriteReport", "writeReport")}
 # Widget classes parameterNodeWrapper can bind, and the field types they accept (slicer/parameterNodeWrapper).
 BINDABLE = {"qMRMLNodeComboBox": "node", "QComboBox": "choice", "QDoubleSpinBox": float, "QSpinBox": int,
             "QCheckBox": bool, "QPushButton": bool, "QLineEdit": str}
@@ -111,6 +113,19 @@ def test_buttons_of_later_issues_are_disabled_and_unwired():
         assert name not in SOURCE, f"{name} must not be wired or enabled by the module"
 
 
+def test_buttons_of_landed_issues_are_wired_to_their_logic_with_progress_and_error_display():
+    widgets = ui_widgets()
+    widget = _methods(module_class("PVPGuideWidget"))
+    setup = ast.unparse(widget["setup"])
+    for name, (handler, logic_method) in AVAILABLE_BUTTONS.items():
+        cls, props = widgets[name]
+        assert props.get("enabled") != "false" and "not available" not in props.get("text", ""), name
+        assert "issue" not in props.get("toolTip", ""), f"{name}'s tooltip still says it is pending"
+        assert f'self.ui.{name}.connect(\'clicked(bool)\', self.{handler})' in setup, f"{name} is not connected"
+        body = ast.unparse(widget[handler])
+        assert "_runWithProgress" in body and f"self.logic.{logic_method}(" in body, handler
+
+
 def test_module_follows_the_template_order_and_stays_small():
     classes = [node.name for node in TREE.body if isinstance(node, ast.ClassDef)]
     assert classes == ["PVPGuide", "PVPGuideParameterNode", "PVPGuideWidget", "PVPGuideLogic", "PVPGuideTest"]
@@ -140,9 +155,12 @@ def test_widget_wraps_actions_and_cleans_up():
     assert "removeObservers" in ast.unparse(widget["cleanup"])
     assert "connectGui" in ast.unparse(widget["setParameterNode"])
     assert "disconnectGui" in ast.unparse(widget["exit"])
-    for name in ("onMeasure", "onFindSkinEntry", "onLockPoints", "onNeedleViewToggled", "onExportPlan", "onSaveScene"):
+    for name in ("onMeasure", "onLockPoints", "onNeedleViewToggled", "onExportPlan", "onSaveScene", "_runWithProgress"):
         assert "tryWithErrorDisplay" in ast.unparse(widget[name]), f"{name} must show errors with tryWithErrorDisplay"
-    assert "createProgressDialog" in ast.unparse(widget["onFindSkinEntry"])
+    run_with_progress = ast.unparse(widget["_runWithProgress"])
+    assert "createProgressDialog" in run_with_progress and "waitCursor=True" in run_with_progress
+    for name in ("onFindSkinEntry", "onPredictCement", "onWriteReport"):  # the long steps
+        assert "self._runWithProgress(" in ast.unparse(widget[name]), f"{name} must show a progress dialog"
 
 
 def test_self_test_has_one_method_per_scenario():
@@ -152,7 +170,8 @@ def test_self_test_has_one_method_per_scenario():
         calls = re.findall(r"scenarios\.(\w+)\(", ast.unparse(node))
         assert len(calls) == 1, f"{name} should run exactly one scenario, runs {calls}"
         called[calls[0]] = name
-    public = {name for name in ("place_points_and_measure", "find_skin_entry", "save_and_reopen", "bad_input")}
+    public = {name for name in ("place_points_and_measure", "find_skin_entry", "predict_cement", "write_report",
+                                "save_and_reopen", "bad_input")}
     assert set(called) == public and all(callable(getattr(scenarios, name)) for name in public)
     run_test = ast.unparse(_methods(module_class("PVPGuideTest"))["runTest"])
     assert all(f"self.{name}" in run_test for name in tests)

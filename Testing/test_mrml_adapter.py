@@ -294,6 +294,26 @@ def test_segment_under_parent_transform_moves_in_world(handle):
     np.testing.assert_array_equal(mask, expected)
 
 
+@pytest.mark.parametrize("transformed", [False, True], ids=["plain", "under-a-transform"])
+def test_set_segment_from_mask_replaces_one_segment_in_world_coordinates(handle, transformed):
+    node = make_segmentation(handle.scene, OBLIQUE)
+    if transformed:
+        moved = affine(rotation([0, 0, 1], 30), [5.0, -3.0, 8.0])
+        mrml.set_parent_transform(node, mrml.linear_transform_node(handle.scene, moved, "Moved"))
+    node_id = node.GetID()
+    grid = CTVolume(np.zeros(SHAPE_KJI, np.int16), OBLIQUE)
+    new_cement = np.zeros(SHAPE_KJI, np.uint8)
+    new_cement[1:3, 2:4, 3:6] = 1
+    mrml.set_segment_from_mask(node, "cement", grid.with_voxels(new_cement), color=(0.1, 0.2, 0.3))
+    assert node.GetID() == node_id and mrml.segment_ids(node) == ["L1", "empty", "cement"]
+    np.testing.assert_array_equal(mrml.labelmap_from_segment(node, "cement", grid), new_cement)
+    assert node.GetSegmentation().GetSegment("cement").GetColor() == (0.1, 0.2, 0.3)
+    if not transformed:  # the other segments are untouched
+        np.testing.assert_array_equal(mrml.labelmap_from_segment(node, "L1", grid), label_voxels() == 1)
+    mrml.set_segment_from_mask(node, "cement", grid.with_voxels(np.zeros(SHAPE_KJI, np.uint8)), color=(1, 1, 1))
+    assert not mrml.labelmap_from_segment(node, "cement", grid).any()
+
+
 def test_segmentation_errors_are_clear(handle):
     node = make_segmentation(handle.scene, OBLIQUE)
     with pytest.raises(ValueError, match="no segment with ID 'L2'"):

@@ -24,6 +24,7 @@ from .segmentations import (
     segment_ids,
     segment_names_by_id,
     segmentation_node_from_labelmap,
+    set_segment_from_mask,
 )
 from .transforms import linear_transform_node, set_parent_transform, world_matrix
 from .volumes import ct_from_volume_node, volume_node_from_ct
@@ -56,6 +57,7 @@ __all__ = [
     "set_node_reference",
     "set_parameters",
     "set_parent_transform",
+    "set_segment_from_mask",
     "volume_node_from_ct",
     "world_matrix",
 ]

@@ -1,10 +1,13 @@
-"""Headless logic behind every PVPGuide panel action: points A/B/C, skin entry, measurements, needle display."""
+"""Headless logic behind every PVPGuide panel action: points A/B/C, skin entry, measurements, cement, report."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import numpy as np
 
 from .. import geometry
 from ..atomic_io import write_json_atomic
+from ..cement.plan_section import DEFAULT_PLANNED_VOLUME_ML
 from ..display import format_angle, format_length, format_point
 from ..geometry import VertebraFrame
 from ..needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM, needle_outer_diameter_mm
@@ -23,6 +27,7 @@ from ..volume import CTVolume
 from ._vtk import extent_offset_matrix, from_vtk_matrix, to_vtk_matrix
 from .parameters import MODULE_NAME
 from .parameters import parameter_node as module_parameter_node
+from .planning_cement import cement_inputs, stale_reasons, update_cement_segmentation, vertebra_masks
 from .scene import scene_of
 from .transforms import world_matrix
 
@@ -38,6 +43,7 @@ NEEDLE_MODEL_SIDES = 32
 POINT_COLORS = {"A": (0.2, 0.8, 0.2), "B": (1.0, 0.85, 0.1), "C": (0.95, 0.25, 0.2)}
 SKIN_COLOR = (0.94, 0.78, 0.66)
 NEEDLE_COLOR = (0.75, 0.75, 0.8)
+COMMAND_LINE_BODY = "the command line's vertebral body"
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ SETTINGS = (
     Setting("needleViewEnabled", bool, False),
     Setting("needleViewSlice", str, "Green", SLICE_VIEWS),
     Setting("needleViewAt", str, "C", POINT_NAMES),
-    Setting("plannedCementVolumeMl", float, 4.0, limits=(0.5, 12.0)),
+    Setting("plannedCementVolumeMl", float, DEFAULT_PLANNED_VOLUME_ML, limits=(0.5, 12.0)),
     Setting("guideBaseThicknessMm", float, 3.0, limits=(1.5, 10.0)),
     Setting("guideFitClearanceMm", float, 0.2, limits=(0.0, 2.0)),
     Setting("guideRunwaySlot", bool, True),
@@ -76,6 +82,9 @@ RESULTS = (
     Setting("skinEntryPoint", str, ""),
     Setting("measurements", str, ""),
     Setting("needleViewMatrix", str, ""),
+    Setting("cementSection", str, ""),  # plan.json's per-trajectory `cement` section of the last prediction
+    Setting("cementInputs", str, ""),  # what it was predicted for (B, C, side, volume, segment)
+    Setting("reportFolder", str, ""),  # where the last report was written
     Setting("status", str, ""),
 )
 # Node references (role = field name, as parameterNodeWrapper stores a node) and their MRML classes.
@@ -88,13 +97,20 @@ NODE_ROLES = {
     "trajectoryLine": "vtkMRMLMarkupsLineNode",
     "needleModel": "vtkMRMLModelNode",
     "skinModel": "vtkMRMLModelNode",
+    "cementSegmentation": "vtkMRMLSegmentationNode",
 }
 FIELDS = {s.name: s for s in SETTINGS + RESULTS}
 SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
 PARAMETER_NAMES = tuple(FIELDS) + tuple(NODE_ROLES)
 # References written by `pvpguide plan`/`demo` (PVPGuideLib.mrml.plan_scene), adopted when such a scene is opened.
 _COMMAND_LINE_ROLES = {"ctVolume": "ct", "skinModel": "skin", "pointA": "A", "pointB": "B", "pointC": "C",
-                       "trajectoryLine": "trajectory"}
+                       "trajectoryLine": "trajectory", "vertebraSegmentation": "vertebrae",
+                       "cementSegmentation": "cement"}
+# The keys of a plan.json trajectory that `measure` writes too (the capability sections are not measurements).
+_MEASUREMENT_KEYS = ("level", "side", "points", "skin_entry", "angles_deg", "lengths_mm", "entry_offsets_mm",
+                     "grid_position", "vertebra_frame", "midsagittal_plane", "spinous_tip", "warnings")
+_JSON_RESULTS = ("vertebraLandmarks", "skinEntryPoint", "measurements", "needleViewMatrix", "cementSection",
+                 "cementInputs")
 
 
 def _encode(setting: Setting, value) -> str:
@@ -137,19 +153,55 @@ def _set_reference(params, role: str, node) -> None:
     params.SetNodeReferenceID(role, node.GetID() if node is not None else None)
 
 
-def _adopt_command_line_settings(params) -> None:
-    """Take gauge, level and side from a plan.json that `pvpguide plan`/`demo` stored in the parameter node."""
+def _adopt_command_line_plan(params) -> None:
+    """Take settings and results from a plan.json that `pvpguide plan`/`demo` stored in the parameter node."""
+    # The module plans one trajectory at a time: the first one of the plan is adopted.
     try:
         gauge = json.loads(params.GetParameter("needle_gauge") or "null")
         trajectories = json.loads(params.GetParameter("trajectories") or "[]")
     except ValueError:
         return
     first = trajectories[0] if trajectories and isinstance(trajectories[0], dict) else {}
-    for name, value in (("needleGauge", gauge), ("level", first.get("level")), ("side", first.get("side"))):
+    settings = {"needleGauge": gauge, "level": first.get("level"), "side": first.get("side")}
+    vertebrae = params.GetNodeReference("vertebrae")
+    if (vertebrae is not None and isinstance(first.get("level"), str)
+            and vertebrae.GetSegmentation().GetSegment(first["level"]) is not None):
+        settings["vertebraSegmentId"] = first["level"]
+    cement = first.get("cement")
+    if isinstance(cement, dict):
+        settings["plannedCementVolumeMl"] = cement.get("planned_volume_ml")
+    for name, value in settings.items():
         try:
             params.SetParameter(name, _encode(FIELDS[name], value))
         except ValueError:
             pass  # absent or not a value the module knows: the default applies
+    try:
+        results = _command_line_results(first, gauge, settings.get("vertebraSegmentId"))
+    except (KeyError, TypeError, ValueError):
+        return  # a plan.json the module cannot read: the panel starts from the points
+    for name, value in results.items():
+        params.SetParameter(name, json.dumps(value, sort_keys=True, allow_nan=False))
+
+
+def _command_line_results(first: dict, gauge, segment_id: str | None) -> dict:
+    """{result name: JSON value} of the module's results held in a command-line plan's first trajectory."""
+    results = {}
+    if all(key in first for key in _MEASUREMENT_KEYS):
+        results["measurements"] = {key: first[key] for key in _MEASUREMENT_KEYS}
+        results["measurements"]["needle"] = {"gauge": gauge, "outer_diameter_mm": needle_outer_diameter_mm(gauge)}
+    landmarks = {key: first.get(key) for key in ("vertebra_frame", "midsagittal_plane", "spinous_tip")}
+    if any(value is not None for value in landmarks.values()):
+        results["vertebraLandmarks"] = landmarks
+    if first.get("skin_entry") == "found":
+        results["skinEntryPoint"] = [float(x) for x in first["points"]["A"]]
+    cement = first.get("cement")
+    if isinstance(cement, dict):
+        # the projection pictures stay in the command line's output folder; they are not in the scene
+        results["cementSection"] = {key: value for key, value in cement.items() if key != "projections"}
+        results["cementInputs"] = {"B": first["points"]["B"], "C": first["points"]["C"], "side": first["side"],
+                                   "volume_ml": float(cement["planned_volume_ml"]), "vertebra_segment": segment_id,
+                                   "body_segment": "", "body": COMMAND_LINE_BODY}
+    return results
 
 
 def _json_or_none(text: str):
@@ -233,6 +285,7 @@ class PlanningLogic:
     def __init__(self, scene_or_handle):
         self.scene = scene_of(scene_or_handle)
         self._skin_cache = None  # (key, SkinSurface): the skin takes seconds, the key says when it is stale
+        self._cement_cache = None  # (cementSection text, CementScores): the projections of the last prediction
 
     # ---- parameter node -------------------------------------------------------------------------
     def parameter_node(self):
@@ -240,7 +293,7 @@ class PlanningLogic:
         params = module_parameter_node(self.scene, MODULE_NAME)
         modifying = params.StartModify()
         if not params.HasParameter("needleGauge"):
-            _adopt_command_line_settings(params)
+            _adopt_command_line_plan(params)
         for setting in SETTINGS + RESULTS:
             if not params.HasParameter(setting.name):
                 params.SetParameter(setting.name, _encode(setting, setting.default))
@@ -259,7 +312,7 @@ class PlanningLogic:
         """{name: value} of every setting and result (results that are JSON come back as dicts)."""
         params = self.parameter_node()
         values = {s.name: _decode(s, params.GetParameter(s.name)) for s in SETTINGS + RESULTS}
-        for name in ("vertebraLandmarks", "skinEntryPoint", "measurements", "needleViewMatrix"):
+        for name in _JSON_RESULTS:
             values[name] = _json_or_none(values[name])
         return values
 
@@ -430,14 +483,18 @@ class PlanningLogic:
         from .volumes import ct_from_volume_node
 
         node = self._ct_node()
-        image = node.GetImageData()
-        key = (node.GetID(), image.GetMTime(), self._ct_geometry().ijk_to_ras.tobytes(), threshold_hu)
+        key = self._skin_key(threshold_hu)
         if self._skin_cache is None or self._skin_cache[0] != key:
             progress.start("reading the CT")
             ct = ct_from_volume_node(node)
             progress.start("extracting the skin surface")
             self._skin_cache = (key, skin_surface(ct, threshold_hu=threshold_hu))
         return self._skin_cache[1]
+
+    def _skin_key(self, threshold_hu: float) -> tuple:
+        """Which CT (node, voxels, world grid) and threshold a skin surface belongs to."""
+        node = self._ct_node()
+        return node.GetID(), node.GetImageData().GetMTime(), self._ct_geometry().ijk_to_ras.tobytes(), threshold_hu
 
     # ---- actions ----------------------------------------------------------------------------------
     def find_skin_entry(self, progress=None) -> np.ndarray:
@@ -602,9 +659,111 @@ class PlanningLogic:
         if slice_node is not None:
             slice_node.SetOrientationToDefault()
 
+    # ---- cement ------------------------------------------------------------------------------------
+    def _vertebra_segment(self) -> tuple:
+        node = self.node("vertebraSegmentation")
+        segment_id = self.settings()["vertebraSegmentId"]
+        if node is None or not segment_id:
+            raise ValueError("no target vertebra: choose the vertebra segmentation and the segment of the vertebra to "
+                             "treat in Inputs (or call select_vertebra); the cement grows inside its body")
+        if node.GetSegmentation().GetSegment(segment_id) is None:
+            raise ValueError(f"segmentation '{node.GetName()}' has no segment '{segment_id}': choose the target "
+                             "vertebra again in Inputs")
+        return node, segment_id
+
+    def predict_cement(self, volume_ml: float | None = None, *, body_segment_id: str = "", progress=None) -> dict:
+        """Predict the cement spread from C (SPEC section 6), show it as segment 'cement', return the scores.
+
+        volume_ml : planned volume (ml, default plannedCementVolumeMl; a given value is stored as that setting).
+        body_segment_id : a segment of the vertebra segmentation holding the vertebral body; without it the
+        target vertebra's segment is split into body and posterior elements (PVPGuideLib.cement.split_body).
+        Returns plan.json's `cement` section (also stored as cementSection): BCV, VV, PSBCV/VV % and its
+        13.68 % flag, distribution score, endplate contact, nine zones, pattern, and the conventional path.
+        """
+        from ..cement import CementError
+        from ..plan_cement import add_cement_prediction
+        from .volumes import ct_from_volume_node
+
+        steps = Steps(["reading the CT and the vertebra", "predicting the cement", "adding the cement segment"],
+                      progress)
+        ct_node = self._ct_node()  # first: without a CT there is nothing to look at (not even a parameter node)
+        volume_text = _encode(FIELDS["plannedCementVolumeMl"],
+                              self.settings()["plannedCementVolumeMl"] if volume_ml is None else volume_ml)
+        t = self.trajectory()
+        segmentation, segment_id = self._vertebra_segment()
+        if body_segment_id and segmentation.GetSegmentation().GetSegment(body_segment_id) is None:
+            raise ValueError(f"segmentation '{segmentation.GetName()}' has no body segment '{body_segment_id}'")
+        steps.start("reading the CT and the vertebra")
+        ct = ct_from_volume_node(ct_node)
+        try:
+            body, posterior, body_source = vertebra_masks(segmentation, segment_id, ct, body_segment_id=body_segment_id)
+            steps.start("predicting the cement")
+            add_cement_prediction(t, ct, body, volume_ml=float(volume_text), posterior_mask=posterior)
+        except CementError as error:
+            raise ValueError(f"the cement cannot be predicted: {error}") from error
+        section = json.loads(json.dumps(t.sections["cement"], sort_keys=True, allow_nan=False))
+        steps.start("adding the cement segment")
+        node = update_cement_segmentation(self.scene, self.node("cementSegmentation"), ct, t.artifacts["cement_mask"],
+                                          ct_node)
+        self._set_node("cementSegmentation", node)
+        section_text = json.dumps(section, sort_keys=True, allow_nan=False)
+        inputs = cement_inputs(t, float(volume_text), segment_id, body_segment_id, body_source)
+        params = self.parameter_node()
+        modifying = params.StartModify()
+        params.SetParameter("plannedCementVolumeMl", volume_text)
+        params.SetParameter("cementSection", section_text)
+        params.SetParameter("cementInputs", json.dumps(inputs, sort_keys=True))
+        params.SetParameter("status", "cement predicted")
+        params.EndModify(modifying)
+        self._cement_cache = (section_text, t.artifacts["cement_scores"])
+        steps.done()
+        return section
+
+    def cement_status(self) -> list[str] | None:
+        """None without a prediction; [] while it matches B, C, side, volume and vertebra; else why it does not."""
+        if self._existing_parameter_node() is None:
+            return None
+        settings = self.settings()
+        if not settings["cementSection"]:
+            return None
+        try:
+            b, c = self.point("B", required=False), self.point("C", required=False)
+        except ValueError as error:
+            return [str(error)]
+        side = settings["side"]
+        if side == "both" and b is not None and c is not None:
+            side = infer_side(b, c, self.landmarks().frame)
+        return stale_reasons(settings["cementInputs"], b, c, side, settings["plannedCementVolumeMl"],
+                             settings["vertebraSegmentId"])
+
+    def _cement_scores(self, ct: CTVolume):
+        """(CementScores of the stored prediction or None, problem): recomputed when not in memory (reopened scene)."""
+        from ..cement import CementError
+        from ..plan_cement import add_cement_prediction
+
+        text = self.parameter_node().GetParameter("cementSection")
+        if self._cement_cache is not None and self._cement_cache[0] == text:
+            return self._cement_cache[1], None
+        inputs = self.settings()["cementInputs"] or {}
+        redo = "predict the cement again to draw the AP and lateral projections"
+        if inputs.get("body") == COMMAND_LINE_BODY:
+            return None, f"the command line drew this plan's cement projections in its output folder; {redo}"
+        try:
+            t = self.trajectory()
+            segmentation, _ = self._vertebra_segment()
+            body, posterior, _ = vertebra_masks(segmentation, inputs["vertebra_segment"], ct,
+                                                body_segment_id=inputs["body_segment"])
+            add_cement_prediction(t, ct, body, volume_ml=inputs["volume_ml"], posterior_mask=posterior)
+        except (CementError, KeyError, ValueError) as error:
+            return None, f"the cement prediction could not be repeated ({error}); {redo}"
+        if json.dumps(t.sections["cement"], sort_keys=True, allow_nan=False) != text:
+            return None, f"the CT, vertebra or landmarks changed since the cement prediction; {redo}"
+        self._cement_cache = (text, t.artifacts["cement_scores"])
+        return self._cement_cache[1], None
+
     # ---- outputs ----------------------------------------------------------------------------------
     def plan_json(self) -> dict:
-        """plan.json content (schema pvpguide.plan/1) for the current trajectory."""
+        """plan.json content (schema pvpguide.plan/1) for the current trajectory, with its cement when current."""
         t = self.trajectory()
         settings = self.settings()
         skin = self._skin_cache[1] if self._skin_cache is not None else None
@@ -613,6 +772,12 @@ class PlanningLogic:
         if skin is None:
             data["skin"] = {"threshold_hu": settings["skinThresholdHu"]}
         data["trajectories"] = [self._trajectory_json(t)]
+        stale = self.cement_status()
+        if stale == []:
+            data["trajectories"][0]["cement"] = settings["cementSection"]
+        elif stale:
+            data["warnings"].append("the cement prediction is out of date (" + "; ".join(stale) + ") and is left "
+                                    "out: predict the cement again")
         return data
 
     def export_plan_json(self, path) -> dict:
@@ -620,6 +785,73 @@ class PlanningLogic:
         data = self.plan_json()
         write_json_atomic(Path(path), data)
         return data
+
+    def write_report(self, folder: str | Path, *, pdf: bool = False, progress=None) -> dict:
+        """Write plan.json, report.html (pdf: also report.pdf) and the cement projections into `folder`.
+
+        Everything is drawn in a hidden folder inside `folder` and then moved into place file by file
+        (each move atomic), so a failure leaves no partial report. Returns the plan.json content.
+        """
+        from ..plan_cement import cement_file_prefix
+        from ..report import write_report
+        from .volumes import ct_from_volume_node
+
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is a file, not a folder: choose a folder for the report")
+        steps = Steps(["reading the CT", "drawing the cement projections", "drawing the report"], progress)
+        data = self.plan_json()
+        trajectory = self.trajectory()
+        steps.start("reading the CT")
+        ct = ct_from_volume_node(self._ct_node())
+        skin_mesh = self._skin_mesh()
+        problems = []
+        scores = None
+        if "cement" in data["trajectories"][0]:
+            steps.start("drawing the cement projections")
+            scores, problem = self._cement_scores(ct)
+            problems += [problem] if problem else []
+        folder.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".pvpguide-report-", dir=folder))
+        try:
+            if scores is not None:
+                from ..cement import write_projection_pngs
+
+                paths = write_projection_pngs(scores, stage, prefix=cement_file_prefix(trajectory))
+                data["trajectories"][0]["cement"]["projections"] = {view: p.name for view, p in sorted(paths.items())}
+            data["outputs"] = {"plan_json": "plan.json", "report": "report.html"}
+            write_json_atomic(stage / "plan.json", data)
+            steps.start("drawing the report")
+
+            def report_progress(fraction, message):
+                steps.progress((2 + fraction) / 3, message)
+
+            files = write_report(data, stage / "report.html", ct=ct, skin_mesh=skin_mesh, pdf=pdf,
+                                 progress=report_progress)
+            problems += list(files.problems)
+            for name in sorted(path.name for path in stage.iterdir()):
+                os.replace(stage / name, folder / name)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        params = self.parameter_node()
+        modifying = params.StartModify()
+        params.SetParameter("reportFolder", str(folder.resolve()))
+        params.SetParameter("status", f"report written to {folder / 'report.html'}"
+                            + "".join(f"; {problem}" for problem in problems))
+        params.EndModify(modifying)
+        steps.done()
+        return data
+
+    def _skin_mesh(self):
+        """The skin surface for the report's 3D view: the one found for A, else the skin model's, else None."""
+        if self._skin_cache is not None and self._skin_cache[0] == self._skin_key(self.settings()["skinThresholdHu"]):
+            return self._skin_cache[1].mesh
+        node = self.node("skinModel")
+        if node is None or node.GetPolyData() is None or node.GetPolyData().GetNumberOfPoints() == 0:
+            return None
+        from .models import mesh_from_model_node
+
+        return mesh_from_model_node(node)
 
     def save_scene(self, mrb_path) -> Path:
         """Save the whole scene (CT, points, outputs, parameter node) as a .mrb bundle, atomically."""

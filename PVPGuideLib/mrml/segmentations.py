@@ -100,6 +100,29 @@ def segmentation_node_from_labelmap(
     return node
 
 
+def set_segment_from_mask(segmentation_node, segment_id: str, mask_ct: CTVolume, *, color, reference_volume_node=None):
+    """Replace segment `segment_id` (added when missing; its ID is also its name) by the non-zero voxels of `mask_ct`.
+
+    `mask_ct` is in world RAS; a parent transform of the segmentation node is taken into account. The
+    node keeps its ID, so references to it stay valid. An empty mask gives an empty segment.
+    """
+    voxels = np.asarray(mask_ct.voxels) != 0
+    if reference_volume_node is not None:
+        segmentation_node.SetReferenceImageGeometryParameterFromVolumeNode(reference_volume_node)
+    segmentation = segmentation_node.GetSegmentation()
+    if segmentation.GetSegment(segment_id) is not None:
+        segmentation.RemoveSegment(segment_id)
+    color = [float(c) for c in color]
+    if voxels.any():
+        to_node = np.linalg.inv(world_matrix(segmentation_node)) @ mask_ct.ijk_to_ras
+        added = segmentation_node.AddSegmentFromBinaryLabelmapRepresentation(
+            _cropped_mask(voxels, to_node), segment_id, color, segment_id)
+    else:
+        added = segmentation.AddEmptySegment(segment_id, segment_id, color)
+    if added != segment_id:
+        raise MRMLAdapterError(f"could not set segment '{segment_id}' of segmentation '{segmentation_node.GetName()}'")
+
+
 def segment_ids(segmentation_node) -> list[str]:
     """IDs of the segments in display order."""
     segmentation = segmentation_node.GetSegmentation()

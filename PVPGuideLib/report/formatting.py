@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from .. import display
 
-# Decimals per kind of number, shared by the report and the batch summary CSV. Angles and lengths follow
-# display.py (0.1 degree, 0.1 mm); cement volumes are planned and published to 0.01 ml (e.g. 4.97 ml).
-DECIMALS = {"angle": 1, "length": 1, "volume_ml": 2, "percent": 1, "volume_mm3": 0}
+# Decimals per kind of number, shared by the report and the batch summary CSV; angles, lengths, cement volumes
+# and percentages follow display.py (0.1 degree, 0.1 mm, 0.01 ml, 0.1 %), which the module's panel uses too.
+DECIMALS = {"angle": 1, "length": 1, "volume_ml": display.VOLUME_ML_DECIMALS, "percent": display.PERCENT_DECIMALS,
+            "volume_mm3": 0}
 
 
 def rounded(kind: str, value):
@@ -18,14 +19,6 @@ def rounded(kind: str, value):
     if value is None or isinstance(value, bool) or kind not in DECIMALS:
         return value
     return round(float(value), DECIMALS[kind])
-
-
-def _volume_ml(v) -> str:
-    return f"{v:.{DECIMALS['volume_ml']}f} ml"
-
-
-def _percent(v) -> str:
-    return f"{v:.{DECIMALS['percent']}f} %"
 
 
 def _volume_mm3(v) -> str:
@@ -52,8 +45,8 @@ FORMATS = {
     "angle": display.format_angle,  # 0.1 degree
     "length": display.format_length,  # 0.1 mm
     "point": lambda p: display.format_point(p) + " mm",  # R, A, S each to 0.1 mm
-    "volume_ml": _volume_ml,
-    "percent": _percent,
+    "volume_ml": display.format_volume_ml,  # 0.01 ml
+    "percent": display.format_percent,  # 0.1 %
     "volume_mm3": _volume_mm3,
     "yes_no": _yes_no,
     "count": lambda v: str(int(v)),
