@@ -1,5 +1,6 @@
 """Reading CTs: LPS->RAS geometry from the file header, every format, and clear errors for bad input."""
 
+import locale
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,16 @@ def test_2d_image_is_not_a_ct(tmp_path):
 
 
 def _write_dicom_series(folder: Path, series_uid: str, hu_offset: int):
+    # GDCM's DICOM writer switches the process's C locale to "C", which would make Python's default
+    # text encoding ASCII for every later test; put it back afterwards.
+    saved_locale = locale.setlocale(locale.LC_ALL)
+    try:
+        _write_dicom_slices(folder, series_uid, hu_offset)
+    finally:
+        locale.setlocale(locale.LC_ALL, saved_locale)
+
+
+def _write_dicom_slices(folder: Path, series_uid: str, hu_offset: int):
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(3):
         image = sitk.GetImageFromArray(np.arange(16, dtype=np.int16).reshape(4, 4) * 100 - 1000 + hu_offset)

@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _listed(cmake_file: Path, variable: str) -> set[str]:
-    text = cmake_file.read_text()
+    text = cmake_file.read_text(encoding="utf-8")
     match = re.search(rf"set\({variable}\s+(.*?)\)", text, re.S)
     assert match, f"{cmake_file} has no set({variable} ...)"
     names = {line.split("#")[0].strip() for line in match.group(1).splitlines()}
@@ -31,22 +31,22 @@ def test_module_files_listed_in_cmake():
 
 
 def test_extension_metadata():
-    text = (ROOT / "CMakeLists.txt").read_text()
+    text = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
     for key in ("EXTENSION_HOMEPAGE", "EXTENSION_CATEGORY", "EXTENSION_CONTRIBUTORS", "EXTENSION_DESCRIPTION",
                 "EXTENSION_ICONURL", "EXTENSION_SCREENSHOTURLS"):
         assert re.search(rf'set\({key} "[^"]+"\)', text), f"{key} missing or empty"
     assert 'set(EXTENSION_DEPENDS "NA")' in text
     assert "add_subdirectory(PVPGuide)" in text and "add_subdirectory(PVPGuideLib)" in text
-    module = (ROOT / "PVPGuide" / "CMakeLists.txt").read_text()
+    module = (ROOT / "PVPGuide" / "CMakeLists.txt").read_text(encoding="utf-8")
     assert "WITH_GENERIC_TESTS" in module and "slicer_add_python_unittest" in module
 
 
 def test_library_never_imports_slicer_outside_the_adapter():
     pattern = re.compile(r"^\s*(import|from)\s+(slicer|qt|ctk)\b", re.M)
     offenders = [p.relative_to(ROOT).as_posix() for p in (ROOT / "PVPGuideLib").rglob("*.py")
-                 if "mrml" not in p.relative_to(ROOT / "PVPGuideLib").parts and pattern.search(p.read_text())]
+                 if "mrml" not in p.relative_to(ROOT / "PVPGuideLib").parts and pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
     importers = [p.relative_to(ROOT).as_posix() for p in (ROOT / "PVPGuideLib").rglob("*.py")
-                 if p.parts[-2] not in ("mrml", "cli") and re.search(r"\bmrml\b", p.read_text())
-                 and re.search(r"^\s*from\s+\.+mrml|^\s*import\s+PVPGuideLib\.mrml", p.read_text(), re.M)]
+                 if p.parts[-2] not in ("mrml", "cli") and re.search(r"\bmrml\b", p.read_text(encoding="utf-8"))
+                 and re.search(r"^\s*from\s+\.+mrml|^\s*import\s+PVPGuideLib\.mrml", p.read_text(encoding="utf-8"), re.M)]
     assert importers == [], "only the CLI may import the MRML adapter"

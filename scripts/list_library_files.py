@@ -8,6 +8,7 @@ CMAKE = ROOT / "PVPGuideLib" / "CMakeLists.txt"
 
 files = sorted(p.relative_to(CMAKE.parent).as_posix() for p in CMAKE.parent.rglob("*.py"))
 listing = "set(PVPGuideLib_PYTHON_SCRIPTS\n" + "".join(f"  {f}\n" for f in files) + "  )"
-text = CMAKE.read_text()
-CMAKE.write_text(re.sub(r"set\(PVPGuideLib_PYTHON_SCRIPTS\s.*?\)", lambda _: listing, text, count=1, flags=re.S))
+text = CMAKE.read_text(encoding="utf-8")
+text = re.sub(r"set\(PVPGuideLib_PYTHON_SCRIPTS\s.*?\)", lambda _: listing, text, count=1, flags=re.S)
+CMAKE.write_text(text, encoding="utf-8")
 print(f"{len(files)} files listed in {CMAKE.relative_to(ROOT)}")

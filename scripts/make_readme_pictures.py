@@ -35,7 +35,7 @@ def add_cement_prediction(plan_dir: Path, data: dict) -> None:
     from PVPGuideLib.cement import write_projection_pngs
     from PVPGuideLib.cement.plan_section import plan_cement
 
-    truth = json.loads((plan_dir / "sample" / "truth.json").read_text())
+    truth = json.loads((plan_dir / "sample" / "truth.json").read_text(encoding="utf-8"))
     ct = read_ct(plan_dir / "sample" / "ct.nrrd")
     labels = read_labelmap(plan_dir / "sample" / "labels.nrrd", ct).voxels
     parts = read_labelmap(plan_dir / "sample" / "parts.nrrd", ct).voxels
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         if pvpguide(["demo", "--out", str(plan_dir), "--quiet"]) != 0:
             print("make_readme_pictures: pvpguide demo failed", file=sys.stderr)
             return 1
-        data = json.loads((plan_dir / "plan.json").read_text())
+        data = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
         add_cement_prediction(plan_dir, data)
         write_json_atomic(plan_dir / "plan.json", data)
         ct = read_ct(plan_dir / data["ct"]["path"])
