@@ -1,0 +1,130 @@
+"""Optional printable vertebra replica: the vertebra hollowed to a shell, with the planned channels open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from ..mesh import TriangleMesh
+from ..needles import needle_outer_diameter_mm
+from ..volume import CTVolume
+from . import checks
+from .booleans import difference, printable_mesh, to_manifold
+from .errors import GuideError
+from .sleeve import cylinder
+
+
+@dataclass(frozen=True, eq=False)
+class ReplicaResult:
+    """The replica (RAS mm, float32-exact) and its measured properties."""
+
+    mesh: TriangleMesh
+    level: str
+    shell_mm: float
+    watertight: bool
+    manifold: bool
+    outward_normals: bool
+    self_intersecting: bool
+    volume_mm3: float
+    min_wall_mm: float
+
+
+def build_replica(labels: CTVolume, label_value: int, trajectories, *, level: str = "", shell_mm: float = 2.0,
+                  voxel_mm: float = 0.75, channel_clearance_mm: float = 0.3) -> ReplicaResult:
+    """The vertebra `label_value` of the label map as a shell_mm-thick hollow model, each path A->C drilled.
+
+    trajectories : GuideTrajectory-like objects (A, C, needle_gauge). The surface is the label's boundary
+    (a signed distance field, resampled to voxel_mm for a smooth print) and the inner wall the same
+    field shell_mm inside; each channel is the needle's diameter plus channel_clearance_mm, from the skin
+    entry A to the target C, so the planned path shows as an open tunnel through the wall.
+    """
+    if shell_mm <= 0 or voxel_mm <= 0:
+        raise GuideError("replica", "shell_mm and voxel_mm must be positive")
+    mask = np.asarray(labels.voxels) == label_value
+    if not np.any(mask):
+        raise GuideError("replica", f"label {label_value} is not in the label map: no vertebra to print")
+    field, ijk_to_ras = _signed_distance(labels, mask, margin_mm=shell_mm + 3 * voxel_mm, voxel_mm=voxel_mm)
+    outer = _iso_surface(field, ijk_to_ras, 0.0)
+    inner = _iso_surface(field, ijk_to_ras, -shell_mm)
+    solid = to_manifold(outer, step="replica surface")
+    channels, sheaths = [], []
+    for t in trajectories:
+        a, c = np.asarray(t.A, dtype=float), np.asarray(t.C, dtype=float)
+        d = (c - a) / np.linalg.norm(c - a)
+        radius = 0.5 * (needle_outer_diameter_mm(t.needle_gauge) + channel_clearance_mm)
+        phase = np.cross(d, [0.0, 0.0, 1.0] if abs(d[2]) < 0.9 else [1.0, 0.0, 0.0])
+        channels.append(cylinder(a - 5.0 * d, c, radius, segments=32, phase_axis=phase))
+        # Inside the cavity the channel runs in a tube with the shell's wall, so it never grazes the cavity.
+        sheaths.append(cylinder(a, c + shell_mm * d, radius + shell_mm, segments=32, phase_axis=phase))
+    cutters = list(channels)
+    if inner is not None:
+        cavity = difference(to_manifold(inner, step="replica inner wall"), sheaths, step="replica: channel tubes",
+                            allow_empty=True)
+        if not cavity.is_empty():
+            cutters.append(cavity)
+    shell = difference(solid, cutters, step="replica: hollow and drill")
+    mesh = printable_mesh(shell, step="replica: clean for STL")
+    report = checks.mesh_report(mesh, merge=False)
+    wall = checks.wall_thickness(mesh)
+    return ReplicaResult(mesh, level, float(shell_mm), report.watertight, report.manifold, report.outward_normals,
+                         report.self_intersecting_pairs > 0, report.volume_mm3, wall.min_mm)
+
+
+def _signed_distance(labels: CTVolume, mask: np.ndarray, *, margin_mm: float, voxel_mm: float):
+    """Signed distance (mm, negative inside) around the mask, resampled to about voxel_mm; (field, ijk_to_ras)."""
+    spacing_kji = labels.spacing[::-1]
+    pad = np.ceil(margin_mm / spacing_kji).astype(int) + 1
+    k, j, i = np.nonzero(mask)
+    lo = np.array([k.min(), j.min(), i.min()]) - pad
+    hi = np.array([k.max(), j.max(), i.max()]) + pad + 1
+    cropped = np.zeros(hi - lo, dtype=bool)
+    src_lo = np.maximum(lo, 0)
+    src_hi = np.minimum(hi, mask.shape)
+    cropped[tuple(slice(a - b, c - b) for a, b, c in zip(src_lo, lo, src_hi, strict=True))] = \
+        mask[tuple(slice(a, c) for a, c in zip(src_lo, src_hi, strict=True))]
+    # Half a voxel puts the zero level on the boundary between inside and outside voxels.
+    half = 0.5 * float(np.min(spacing_kji))
+    outside = ndimage.distance_transform_edt(~cropped, sampling=spacing_kji) - half
+    inside = ndimage.distance_transform_edt(cropped, sampling=spacing_kji) - half
+    field = np.where(cropped, -inside, outside)
+    factors = np.maximum(spacing_kji / voxel_mm, 1.0)
+    fine = ndimage.zoom(field, factors, order=1)
+    fine = ndimage.gaussian_filter(fine, 0.6)  # soften the voxel staircase of a coarse label map
+    # zoom maps the first and last samples onto each other: index scale (n_old - 1) / (n_new - 1) per axis.
+    scale_kji = (np.array(field.shape) - 1) / np.maximum(np.array(fine.shape) - 1, 1)
+    scale_ijk = scale_kji[::-1]
+    origin_ijk = lo[::-1].astype(float)
+    m = labels.ijk_to_ras.copy()
+    fine_to_ras = np.eye(4)
+    fine_to_ras[:3, :3] = m[:3, :3] @ np.diag(scale_ijk)
+    fine_to_ras[:3, 3] = m[:3, :3] @ origin_ijk + m[:3, 3]
+    return fine, fine_to_ras
+
+
+def _iso_surface(field: np.ndarray, ijk_to_ras: np.ndarray, level: float) -> TriangleMesh | None:
+    """Closed iso-surface of the field at `level` (VTK flying edges), in RAS; None when the level is absent."""
+    import vtk
+    from vtk.util import numpy_support
+
+    if not (field.min() < level < field.max()):
+        return None
+    padded = np.pad(field.astype(np.float32), 1, constant_values=float(field.max()))
+    image = vtk.vtkImageData()
+    k, j, i = padded.shape
+    image.SetDimensions(i, j, k)
+    image.SetOrigin(-1.0, -1.0, -1.0)
+    image.GetPointData().SetScalars(numpy_support.numpy_to_vtk(padded.ravel(), deep=True))
+    contour = vtk.vtkFlyingEdges3D()
+    contour.SetInputData(image)
+    contour.SetValue(0, float(level))
+    contour.ComputeNormalsOff()
+    contour.ComputeGradientsOff()
+    contour.Update()
+    polys = contour.GetOutput()
+    if polys.GetNumberOfCells() == 0:
+        return None
+    ijk = numpy_support.vtk_to_numpy(polys.GetPoints().GetData()).astype(np.float64)
+    faces = numpy_support.vtk_to_numpy(polys.GetPolys().GetConnectivityArray()).reshape(-1, 3).astype(np.int64)
+    return TriangleMesh(ijk @ ijk_to_ras[:3, :3].T + ijk_to_ras[:3, 3], faces)

@@ -1,0 +1,34 @@
+"""Guide plates for a whole plan (what `pvpguide plan/demo` call): the phantom planned on both sides of L1."""
+
+import json
+
+import numpy as np
+from guide_synthetic import assert_printable
+
+from PVPGuideLib.cli.demo import landmarks_from_truth
+from PVPGuideLib.guide import plan_guides, read_stl
+from PVPGuideLib.phantom import generate_phantom
+from PVPGuideLib.plan import build_plan, plan_trajectory
+from PVPGuideLib.skin import skin_surface
+
+
+def test_plan_gets_one_bilateral_plate_and_a_json_ready_section(tmp_path):
+    phantom = generate_phantom()
+    skin = skin_surface(phantom.ct)
+    level = phantom.truth["levels"]["L1"]
+    trajectories = [plan_trajectory(phantom.ct, skin, b=level["plans"][side]["B"], c=level["plans"][side]["C"],
+                                    side=side, level="L1", landmarks=landmarks_from_truth(level))
+                    for side in ("left", "right")]
+    plan = build_plan(phantom.ct, skin, trajectories, needle_gauge=11)
+    (result, section), = plan_guides(plan, tmp_path)
+    assert section["stl"] == "guide_L1_bilateral.stl" and section["passes"], section["warnings"]
+    assert json.loads(json.dumps(section)) == section  # plain JSON types only
+    assert [s["needle_gauge"] for s in section["sleeves"]] == [11, 11]
+    mesh = read_stl(tmp_path / section["stl"]).mesh
+    assert_printable(mesh)
+    assert np.array_equal(mesh.vertices, result.mesh.vertices)
+    # Without the skin entry A there is no plate, and the section says why.
+    missing = build_plan(phantom.ct, skin, [trajectories[0].__class__(**{**trajectories[0].__dict__, "a": None})],
+                         needle_gauge=11)
+    (nothing, failed), = plan_guides(missing, tmp_path / "none")
+    assert nothing is None and failed["stl"] is None and "missing" in failed["error"]
