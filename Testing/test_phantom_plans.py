@@ -98,11 +98,17 @@ def test_demo_plans_l1_from_the_left_with_the_constructed_points(demo_out):
     assert cement["bcv_ml"] == pytest.approx(4.5, rel=0.02)  # SPEC: volume within 2 % of the request
     assert cement["projections"] == {"ap": "L1_left_projection_ap.png", "lateral": "L1_left_projection_lateral.png"}
     assert (demo_out / "L1_left_projection_ap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    guide = t["guide"]
+    assert guide["stl"] == "guide_L1_left.stl" and guide["coordinate_system"] == "LPS"
+    assert guide["watertight"] and guide["passes"] and guide["volume_mm3"] > 0
+    assert guide["min_wall_mm"] >= 1.5  # SPEC section 7 floor
+    assert (demo_out / "guide_L1_left.stl").stat().st_size == 84 + 50 * guide["triangles"]  # binary STL
 
 
 def test_demo_scene_reopens_with_every_node(demo_out):
     from PVPGuideLib.mrml.bundle import load_scene_bundle
     from PVPGuideLib.mrml.markups import point_from_fiducial_node
+    from PVPGuideLib.mrml.models import mesh_from_model_node
     from PVPGuideLib.mrml.parameters import get_node_reference, get_parameters, parameter_node
     from PVPGuideLib.mrml.segmentations import labelmap_from_segment
     from PVPGuideLib.mrml.volumes import ct_from_volume_node
@@ -125,9 +131,12 @@ def test_demo_scene_reopens_with_every_node(demo_out):
     voxel_ml = float(np.prod(ct.spacing)) / 1000.0
     assert cement.sum() * voxel_ml == pytest.approx(data["trajectories"][0]["cement"]["bcv_ml"], abs=1e-3)
     assert np.all(phantom.labels.voxels[cement.astype(bool)] == 31)  # predicted cement stays inside L1
+    plate = mesh_from_model_node(get_node_reference(params, "guide_L1_left"))
+    assert len(plate.faces) == data["trajectories"][0]["guide"]["triangles"]
 
 
 def test_demo_is_deterministic(demo_out, tmp_path):
     assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
-    for name in ("plan.json", "sample/truth.json", "sample/ct.nrrd", "L1_left_projection_ap.png", "report.html"):
+    for name in ("plan.json", "sample/truth.json", "sample/ct.nrrd", "L1_left_projection_ap.png", "report.html",
+                 "guide_L1_left.stl"):
         assert (tmp_path / name).read_bytes() == (demo_out / name).read_bytes(), name

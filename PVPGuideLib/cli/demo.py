@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
@@ -9,6 +11,7 @@ from ..display import trajectory_summary_lines
 from ..geometry import VertebraFrame
 from ..plan import VertebraLandmarks, build_plan, plan_trajectory
 from ..plan_cement import add_cement_prediction
+from ..plan_guide import add_guide_plates
 from ..progress import Steps
 from ..skin import skin_surface
 from .common import add_needle_gauge, add_output_options, print_json, progress_for, say, warn
@@ -24,7 +27,8 @@ EPILOG = """examples:
 The phantom is generated locally (seeded, no download). Until automatic planning is
 available, B and C are the phantom's constructed SPEC points. The cement spread is predicted
 for the planned volume and compared with the conventional path to the body centre. Outputs: OUT/plan.json,
-OUT/plan.mrb (open in 3D Slicer) and OUT/sample/ (the phantom CT, labels and ground truth)."""
+OUT/plan.mrb (open in 3D Slicer), OUT/report.html, the guide plate OUT/guide_L1_left.stl
+(LPS, mm) and OUT/sample/ (the phantom CT, labels and ground truth)."""
 
 
 def _angles_triplet(text: str):
@@ -66,7 +70,7 @@ def run(args) -> int:
 
     progress = progress_for(args)
     steps = Steps(["generating the phantom", "finding the skin", "measuring the trajectory", "predicting the cement",
-                   "writing outputs"], progress)
+                   "building the guide plate", "writing outputs"], progress)
     out = check_output_folder(args.out)
     steps.start("generating the phantom")
     phantom = generate_phantom(seed=args.seed, rotation_deg=args.rotation, wedge_fraction=args.wedge)
@@ -87,6 +91,8 @@ def run(args) -> int:
     plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge)
     level_names = {int(v["label"]): name for name, v in sorted(phantom.truth["levels"].items())}
     plan.artifacts["vertebra_labels"] = (phantom.labels, level_names)
+    steps.start("building the guide plate")
+    plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))
     steps.start("writing outputs")
     data = write_plan_outputs(plan, out, ct_path="sample/ct.nrrd")
     steps.done()

@@ -61,7 +61,7 @@ def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=Non
         if progress:
             progress(0.9, "drawing the report (report.html)")
         written = write_report(data, out / "report.html", plan=plan, vertebra_meshes=vertebra_meshes, case_id=case_id,
-                               pdf=pdf)
+                               pdf=pdf, guide_meshes=plan.artifacts.get("guide_meshes"), base_dir=out)
         for problem in written.problems:
             warn(f"report: {problem}")
     return data

@@ -16,6 +16,7 @@ from .volumes import volume_node_from_ct
 
 SKIN_COLOR = (0.94, 0.78, 0.66)
 CEMENT_COLOR = (0.35, 0.75, 0.95)
+GUIDE_COLOR = (0.55, 0.85, 0.55)
 TRAJECTORY_POINT_NAMES = ("A", "B", "C")
 
 
@@ -62,8 +63,23 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
                                                    ("Cement" + suffix).strip(), segment_names={1: "cement"},
                                                    colors={1: CEMENT_COLOR}, reference_volume_node=ct_node)
             set_node_reference(params, reference_role("cement", suffix), node)
+    _add_guide_models(scene, params, plan)
     set_parameters(params, plan_json)
     return handle
+
+
+def _add_guide_models(scene, params, plan: Plan) -> None:
+    """One model node per guide plate (a bilateral plate is shared by its two trajectories)."""
+    added = {}
+    for t in plan.trajectories:
+        mesh = t.artifacts.get("guide_mesh") or plan.artifacts.get("guide_meshes", {}).get((t.level, t.side))
+        section = t.sections.get("guide") or {}
+        if mesh is None or not section.get("stl"):
+            continue
+        name = Path(section["stl"]).stem
+        if name not in added:
+            added[name] = model_node_from_mesh(scene, mesh, name, color=GUIDE_COLOR)
+            set_node_reference(params, name, added[name])
 
 
 def save_plan_scene(plan: Plan, plan_json: dict, mrb_path, *, ct_name: str | None = None) -> Path:
