@@ -15,9 +15,11 @@ UI = ROOT / "PVPGuide" / "Resources" / "UI" / "PVPGuide.ui"
 SOURCE = MODULE.read_text()
 TREE = ast.parse(SOURCE)
 # Buttons of capabilities that arrive with later issues: present, disabled, and wired to nothing.
-LATER_BUTTONS = {"proposePointsButton": "issue 4", "designGuideButton": "issue 7"}
+LATER_BUTTONS = {"proposePointsButton": "issue 4"}
 # Buttons of capabilities that have landed: {button: (its handler, the logic method it runs)}.
 AVAILABLE_BUTTONS = {"predictCementButton": ("onPredictCement", "predictCement"),
+                     "designGuideButton": ("onDesignGuide", "designGuide"),
+                     "saveGuideButton": ("onSaveGuide", "designGuide"),
                      "writeReportButton": ("onWriteReport", "writeReport")}
 # Widget classes parameterNodeWrapper can bind, and the field types they accept (slicer/parameterNodeWrapper).
 BINDABLE = {"qMRMLNodeComboBox": "node", "QComboBox": "choice", "QDoubleSpinBox": float, "QSpinBox": int,
@@ -159,7 +161,7 @@ def test_widget_wraps_actions_and_cleans_up():
         assert "tryWithErrorDisplay" in ast.unparse(widget[name]), f"{name} must show errors with tryWithErrorDisplay"
     run_with_progress = ast.unparse(widget["_runWithProgress"])
     assert "createProgressDialog" in run_with_progress and "waitCursor=True" in run_with_progress
-    for name in ("onFindSkinEntry", "onPredictCement", "onWriteReport"):  # the long steps
+    for name in ("onFindSkinEntry", "onPredictCement", "onDesignGuide", "onSaveGuide", "onWriteReport"):  # long steps
         assert "self._runWithProgress(" in ast.unparse(widget[name]), f"{name} must show a progress dialog"
 
 
@@ -170,11 +172,24 @@ def test_self_test_has_one_method_per_scenario():
         calls = re.findall(r"scenarios\.(\w+)\(", ast.unparse(node))
         assert len(calls) == 1, f"{name} should run exactly one scenario, runs {calls}"
         called[calls[0]] = name
-    public = {name for name in ("place_points_and_measure", "find_skin_entry", "predict_cement", "write_report",
-                                "save_and_reopen", "bad_input")}
+    public = {name for name in ("place_points_and_measure", "find_skin_entry", "predict_cement", "design_guide",
+                                "write_report", "save_and_reopen", "bad_input")}
     assert set(called) == public and all(callable(getattr(scenarios, name)) for name in public)
     run_test = ast.unparse(_methods(module_class("PVPGuideTest"))["runTest"])
     assert all(f"self.{name}" in run_test for name in tests)
+
+
+def test_guide_packages_are_installed_only_by_the_widget_after_asking():
+    # Slicer's Python lacks manifold3d: the widget offers pip_install behind a confirmation; the logic never installs.
+    widget = _methods(module_class("PVPGuideWidget"))
+    installer = ast.unparse(widget["_guidePackagesInstalled"])
+    assert installer.index("confirmOkCancelDisplay") < installer.index("slicer.util.pip_install(")
+    calls = [n for n in ast.walk(TREE) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("pip_install")]
+    assert [ast.unparse(n) for n in calls] == ["slicer.util.pip_install(packages)"]  # the one in the installer
+    for handler in ("onDesignGuide", "onSaveGuide"):
+        assert "self._guidePackagesInstalled()" in ast.unparse(widget[handler])
+    installs = re.compile(r"^\s*(slicer\.util\.)?pip_install\(|^\s*import pip\b|\[.*[\"']pip[\"'], [\"']install", re.M)
+    assert [p.name for p in (ROOT / "PVPGuideLib").rglob("*.py") if installs.search(p.read_text())] == []
 
 
 @pytest.mark.parametrize("folder", ["PVPGuide"])

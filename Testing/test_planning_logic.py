@@ -10,13 +10,12 @@ slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-c
 
 from PVPGuideLib.mrml import scenarios  # noqa: E402
 from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
+from PVPGuideLib.mrml.planning_display import measurement_rows, needle_view_matrix  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import (  # noqa: E402
     NODE_ROLES,
     RESULTS,
     SETTINGS,
     PlanningLogic,
-    measurement_rows,
-    needle_view_matrix,
 )
 from PVPGuideLib.mrml.scene import new_scene  # noqa: E402
 

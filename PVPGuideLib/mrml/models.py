@@ -42,6 +42,13 @@ def model_node_from_mesh(scene, mesh: TriangleMesh, name: str, *, color=None):
     return node
 
 
+def set_model_mesh(node, mesh: TriangleMesh) -> None:
+    """Replace a model node's surface with a copy of `mesh` (world RAS); a parent linear transform is undone first."""
+    if node is None or not node.IsA("vtkMRMLModelNode"):
+        raise MRMLAdapterError("expected a model node (vtkMRMLModelNode)")
+    node.SetAndObservePolyData(_poly_data(mesh.transformed(np.linalg.inv(world_matrix(node)))))
+
+
 def mesh_from_model_node(node) -> TriangleMesh:
     """TriangleMesh copy of a model node's surface in world RAS.
 

@@ -16,7 +16,6 @@ import numpy as np
 from .. import geometry
 from ..atomic_io import write_json_atomic
 from ..cement.plan_section import DEFAULT_PLANNED_VOLUME_ML
-from ..display import format_angle, format_length, format_point
 from ..geometry import VertebraFrame
 from ..needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM, needle_outer_diameter_mm
 from ..plan import Trajectory, VertebraLandmarks, build_plan, infer_side
@@ -28,6 +27,14 @@ from ._vtk import extent_offset_matrix, from_vtk_matrix, to_vtk_matrix
 from .parameters import MODULE_NAME
 from .parameters import parameter_node as module_parameter_node
 from .planning_cement import cement_inputs, stale_reasons, update_cement_segmentation, vertebra_masks
+from .planning_display import needle_cylinder, needle_view_matrix
+from .planning_guide import (
+    COORDINATE_SYSTEMS,
+    add_guide_to_plan_json,
+    command_line_guide,
+    guide_status,
+    write_report_guide,
+)
 from .scene import scene_of
 from .transforms import world_matrix
 
@@ -39,7 +46,6 @@ SLICE_VIEWS = ("Green", "Yellow", "Red")
 # A hand-placed A further than this from the line C->B makes the path bend at B: say so, since the
 # angles then follow A->C (SPEC section 4) while the bone path follows B->C.
 COLLINEAR_TOLERANCE_MM = 0.5
-NEEDLE_MODEL_SIDES = 32
 POINT_COLORS = {"A": (0.2, 0.8, 0.2), "B": (1.0, 0.85, 0.1), "C": (0.95, 0.25, 0.2)}
 SKIN_COLOR = (0.94, 0.78, 0.66)
 NEEDLE_COLOR = (0.75, 0.75, 0.8)
@@ -74,6 +80,7 @@ SETTINGS = (
     Setting("guideRunwaySlot", bool, True),
     Setting("guideSpinousLine", bool, True),
     Setting("guideLabel", bool, True),
+    Setting("guideCoordinateSystem", str, "LPS", COORDINATE_SYSTEMS),  # of the STL files written
 )
 # What the logic writes: state and results (JSON text where structured).
 RESULTS = (
@@ -85,6 +92,9 @@ RESULTS = (
     Setting("cementSection", str, ""),  # plan.json's per-trajectory `cement` section of the last prediction
     Setting("cementInputs", str, ""),  # what it was predicted for (B, C, side, volume, segment)
     Setting("reportFolder", str, ""),  # where the last report was written
+    Setting("guideSection", str, ""),  # plan.json's per-trajectory `guide` section of the last plate
+    Setting("guideInputs", str, ""),  # what it was designed for (A, C, side, level, gauge, skin, landmarks, options)
+    Setting("guideFolder", str, ""),  # where its STL was written ("" when not written)
     Setting("status", str, ""),
 )
 # Node references (role = field name, as parameterNodeWrapper stores a node) and their MRML classes.
@@ -98,6 +108,7 @@ NODE_ROLES = {
     "needleModel": "vtkMRMLModelNode",
     "skinModel": "vtkMRMLModelNode",
     "cementSegmentation": "vtkMRMLSegmentationNode",
+    "guideModel": "vtkMRMLModelNode",
 }
 FIELDS = {s.name: s for s in SETTINGS + RESULTS}
 SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -110,7 +121,7 @@ _COMMAND_LINE_ROLES = {"ctVolume": "ct", "skinModel": "skin", "pointA": "A", "po
 _MEASUREMENT_KEYS = ("level", "side", "points", "skin_entry", "angles_deg", "lengths_mm", "entry_offsets_mm",
                      "grid_position", "vertebra_frame", "midsagittal_plane", "spinous_tip", "warnings")
 _JSON_RESULTS = ("vertebraLandmarks", "skinEntryPoint", "measurements", "needleViewMatrix", "cementSection",
-                 "cementInputs")
+                 "cementInputs", "guideSection", "guideInputs")
 
 
 def _encode(setting: Setting, value) -> str:
@@ -170,7 +181,8 @@ def _adopt_command_line_plan(params) -> None:
     cement = first.get("cement")
     if isinstance(cement, dict):
         settings["plannedCementVolumeMl"] = cement.get("planned_volume_ml")
-    for name, value in settings.items():
+    guide_settings, guide_results, guide_role = command_line_guide(params, first, gauge)
+    for name, value in {**settings, **guide_settings}.items():
         try:
             params.SetParameter(name, _encode(FIELDS[name], value))
         except ValueError:
@@ -179,8 +191,10 @@ def _adopt_command_line_plan(params) -> None:
         results = _command_line_results(first, gauge, settings.get("vertebraSegmentId"))
     except (KeyError, TypeError, ValueError):
         return  # a plan.json the module cannot read: the panel starts from the points
-    for name, value in results.items():
+    for name, value in {**results, **guide_results}.items():
         params.SetParameter(name, json.dumps(value, sort_keys=True, allow_nan=False))
+    if guide_role:
+        _set_reference(params, "guideModel", params.GetNodeReference(guide_role))
 
 
 def _command_line_results(first: dict, gauge, segment_id: str | None) -> dict:
@@ -208,73 +222,6 @@ def _json_or_none(text: str):
     return json.loads(text) if text else None
 
 
-def needle_view_matrix(a, c, centre) -> np.ndarray:
-    """(4, 4) slice-to-RAS of the plane through `centre` perpendicular to A->C: columns screen right, up, normal."""
-    # Read like Slicer's coronal view, which the needle's mostly anterior course resembles: screen up is the
-    # superior axis projected on the plane (anterior for a cranio-caudal needle), the patient's left on the right.
-    normal = geometry.needle_direction(a, c)
-    up = np.array([0.0, 0.0, 1.0]) - normal[2] * normal
-    if np.linalg.norm(up) < 1e-6:
-        up = np.array([0.0, 1.0, 0.0]) - normal[1] * normal
-    up /= np.linalg.norm(up)
-    matrix = np.eye(4)
-    matrix[:3, 0] = np.cross(up, normal)
-    matrix[:3, 1] = up
-    matrix[:3, 2] = normal
-    matrix[:3, 3] = geometry.as_point(centre, "needle view centre")
-    return matrix
-
-
-def needle_cylinder(a, c, diameter_mm: float, *, sides: int = NEEDLE_MODEL_SIDES):
-    """vtkPolyData of a closed cylinder from `a` to `c` whose vertices lie on the needle's outer diameter."""
-    from vtkmodules.vtkCommonExecutionModel import vtkAlgorithm
-    from vtkmodules.vtkFiltersCore import vtkTriangleFilter, vtkTubeFilter
-    from vtkmodules.vtkFiltersSources import vtkLineSource
-
-    line = vtkLineSource()
-    line.SetOutputPointsPrecision(vtkAlgorithm.DOUBLE_PRECISION)  # single precision would move it by ~1e-5 mm
-    line.SetPoint1(*geometry.as_point(a, "needle start"))
-    line.SetPoint2(*geometry.as_point(c, "needle tip"))
-    tube = vtkTubeFilter()
-    tube.SetOutputPointsPrecision(vtkAlgorithm.DOUBLE_PRECISION)
-    tube.SetInputConnection(line.GetOutputPort())
-    tube.SetRadius(diameter_mm / 2.0)
-    tube.SetNumberOfSides(sides)
-    tube.CappingOn()
-    triangles = vtkTriangleFilter()
-    triangles.SetInputConnection(tube.GetOutputPort())
-    triangles.Update()
-    return triangles.GetOutput()
-
-
-def measurement_rows(measurements: dict | None) -> list[tuple[str, str]]:
-    """(quantity, value) rows for the module's measurements table, rounded for display (SPEC section 4 names)."""
-    if not measurements:
-        return []
-    angles = measurements["angles_deg"]
-    lengths = measurements["lengths_mm"]
-    offsets = measurements["entry_offsets_mm"]
-    vertebra = angles["vertebra"] or {"transverse": None, "sagittal": None}
-    points = measurements["points"]
-    needle = measurements.get("needle", {})
-    return [
-        ("Level, side", f"{measurements['level'] or '?'} {measurements['side']}"),
-        ("Transverse angle (scanner)", format_angle(angles["scanner"]["transverse"])),
-        ("Sagittal angle (scanner)", format_angle(angles["scanner"]["sagittal"])),
-        ("Transverse angle (vertebra)", format_angle(vertebra["transverse"])),
-        ("Sagittal angle (vertebra)", format_angle(vertebra["sagittal"])),
-        ("AB (soft tissue)", format_length(lengths["AB"])),
-        ("BC (path in bone)", format_length(lengths["BC"])),
-        ("AC (needle depth)", format_length(lengths["AC"])),
-        ("Entry offset from midline", format_length(offsets["from_midline"])),
-        ("Entry offset from spinous tip (+ cranial)", format_length(offsets["from_spinous_tip"])),
-        ("A, skin entry (RAS)", format_point(points["A"]) + f" [{measurements['skin_entry'].replace('_', ' ')}]"),
-        ("B, bony entry (RAS)", format_point(points["B"])),
-        ("C, target (RAS)", format_point(points["C"])),
-        ("Needle", f"{needle.get('gauge', '?')}G, {format_length(needle.get('outer_diameter_mm'))} outer diameter"),
-    ]
-
-
 class PlanningLogic:
     """Every PVPGuide panel action on one MRML scene, usable headless (Slicer Python console, scripts, tests)."""
 
@@ -286,6 +233,7 @@ class PlanningLogic:
         self.scene = scene_of(scene_or_handle)
         self._skin_cache = None  # (key, SkinSurface): the skin takes seconds, the key says when it is stale
         self._cement_cache = None  # (cementSection text, CementScores): the projections of the last prediction
+        self._guide_cache = None  # (what it was built for, GuideResult): saving the same plate again skips building
 
     # ---- parameter node -------------------------------------------------------------------------
     def parameter_node(self):
@@ -761,9 +709,26 @@ class PlanningLogic:
         self._cement_cache = (text, t.artifacts["cement_scores"])
         return self._cement_cache[1], None
 
+    # ---- guide plate (PVPGuideLib.mrml.planning_guide) ---------------------------------------------
+    def design_guide(self, folder=None, *, progress=None) -> dict:
+        """Build the guide plate for A->C (SPEC section 7), show it as model 'guide_<level>_<side>', return its section.
+
+        folder : also write guide_<level>_<side>.stl there, atomically (guideCoordinateSystem: LPS or RAS).
+        Needs A on the skin (Find skin entry A) and the package manifold3d. The options are the panel's guide
+        settings. Returns plan.json's `guide` section (also stored as guideSection): watertight, volume, minimum
+        wall, fit deviation, each sleeve's bore axis and sagittal range. Errors name the step that failed.
+        """
+        from .planning_guide import design_guide
+
+        return design_guide(self, folder, progress=progress)
+
+    def guide_status(self) -> list[str] | None:
+        """None without a plate; [] while it matches A, C, side, level, gauge, skin and options; else why it does not."""
+        return guide_status(self)
+
     # ---- outputs ----------------------------------------------------------------------------------
     def plan_json(self) -> dict:
-        """plan.json content (schema pvpguide.plan/1) for the current trajectory, with its cement when current."""
+        """plan.json content (schema pvpguide.plan/1) for the current trajectory, with cement and guide when current."""
         t = self.trajectory()
         settings = self.settings()
         skin = self._skin_cache[1] if self._skin_cache is not None else None
@@ -778,6 +743,7 @@ class PlanningLogic:
         elif stale:
             data["warnings"].append("the cement prediction is out of date (" + "; ".join(stale) + ") and is left "
                                     "out: predict the cement again")
+        add_guide_to_plan_json(self, data)
         return data
 
     def export_plan_json(self, path) -> dict:
@@ -787,7 +753,7 @@ class PlanningLogic:
         return data
 
     def write_report(self, folder: str | Path, *, pdf: bool = False, progress=None) -> dict:
-        """Write plan.json, report.html (pdf: also report.pdf) and the cement projections into `folder`.
+        """Write plan.json, report.html (pdf: also report.pdf), the cement projections and guide STL into `folder`.
 
         Everything is drawn in a hidden folder inside `folder` and then moved into place file by file
         (each move atomic), so a failure leaves no partial report. Returns the plan.json content.
@@ -819,6 +785,7 @@ class PlanningLogic:
 
                 paths = write_projection_pngs(scores, stage, prefix=cement_file_prefix(trajectory))
                 data["trajectories"][0]["cement"]["projections"] = {view: p.name for view, p in sorted(paths.items())}
+            guide_meshes = write_report_guide(self, data, stage)
             data["outputs"] = {"plan_json": "plan.json", "report": "report.html"}
             write_json_atomic(stage / "plan.json", data)
             steps.start("drawing the report")
@@ -826,8 +793,8 @@ class PlanningLogic:
             def report_progress(fraction, message):
                 steps.progress((2 + fraction) / 3, message)
 
-            files = write_report(data, stage / "report.html", ct=ct, skin_mesh=skin_mesh, pdf=pdf,
-                                 progress=report_progress)
+            files = write_report(data, stage / "report.html", ct=ct, skin_mesh=skin_mesh, guide_meshes=guide_meshes,
+                                 pdf=pdf, progress=report_progress)
             problems += list(files.problems)
             for name in sorted(path.name for path in stage.iterdir()):
                 os.replace(stage / name, folder / name)

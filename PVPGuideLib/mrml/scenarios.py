@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..display import format_angle, format_percent
+from ..display import format_angle, format_length, format_percent
 from ..needles import needle_outer_diameter_mm
 from ..skin import SKIN_THRESHOLD_HU
 from .planning_cement import CEMENT_SEGMENT_ID, cement_rows
+from .planning_guide import guide_rows
 from .planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
 from .scene import scene_of
 from .segmentations import labelmap_from_segment
@@ -33,6 +34,9 @@ CEMENT_VOLUME_TOLERANCE = 0.02
 # labels, and the scores use the body's own midsagittal plane: independent checks agree to these.
 BODY_VOLUME_TOLERANCE = 0.05
 PSBCV_VV_TOLERANCE_PERCENT = 1.5
+# Issue 7: the guide's bore axis lies on the planned A->C line within 0.1 mm and 0.1 degree.
+BORE_AXIS_TOLERANCE_MM = 0.1
+BORE_AXIS_TOLERANCE_DEG = 0.1
 
 
 # A tilted and turned spine, so the vertebra frame differs from the scanner frame and both angle sets are tested.
@@ -203,16 +207,22 @@ def _snapshot(logic: PlanningLogic) -> dict:
     }
 
 
-def save_and_reopen(scene, phantom, folder, reopen, *, side: str = "right") -> dict:
-    """A saved .mrb reopens (`reopen(path)` -> scene) with the same points, lock, settings, results and nodes."""
+def save_and_reopen(scene, phantom, folder, reopen, *, side: str = "right", guide: bool = True) -> dict:
+    """A saved .mrb reopens (`reopen(path)` -> scene) with the same points, lock, settings, results and nodes.
+
+    guide : design the guide plate too (needs the package manifold3d).
+    """
     logic, b, c = _new_planned_scene(scene, phantom, side)
     logic.set_settings(needleGauge=11, plannedCementVolumeMl=5.5, guideRunwaySlot=False, needleViewAt="B")
     logic.find_skin_entry()
     logic.predict_cement()
+    if guide:
+        logic.design_guide()
     logic.update_needle_view()
     logic.lock_points(True)
     before = _snapshot(logic)
-    expect(set(before["nodes"]) == set(NODE_ROLES), f"output nodes missing before saving: {sorted(before['nodes'])}")
+    roles = set(NODE_ROLES) - (set() if guide else {"guideModel"})
+    expect(set(before["nodes"]) == roles, f"output nodes missing before saving: {sorted(before['nodes'])}")
     path = logic.save_scene(Path(folder) / "plan.mrb")
     expect(path.is_file() and path.stat().st_size > 0, f"{path} was not written")
     reopened = PlanningLogic(reopen(path))
@@ -234,6 +244,10 @@ def save_and_reopen(scene, phantom, folder, reopen, *, side: str = "right") -> d
                    "the cement segment differs after reopening")
     expect(reopened.cement_status() == [], f"the reopened cement prediction is not current: {reopened.cement_status()}")
     expect(after["settings"]["cementSection"]["planned_volume_ml"] == 5.5, "the cement's planned volume was not kept")
+    if guide:
+        expect(reopened.guide_status() == [], f"the reopened guide plate is not current: {reopened.guide_status()}")
+        expect(reopened.plan_json()["trajectories"][0]["guide"] == before["settings"]["guideSection"],
+               "plan.json of the reopened scene lacks the guide section")
     # the reopened plan is live: unlocking and measuring again gives the stored numbers
     reopened.lock_points(False)
     expect(_same_numbers(reopened.measure(), before["settings"]["measurements"], SAVED_TOLERANCE_MM),
@@ -337,6 +351,138 @@ def write_report(scene, phantom, folder, *, side: str = "left") -> dict:
     return written
 
 
+def design_guide(scene, phantom, folder, *, side: str = "left") -> dict:
+    """'Design guide plate': a watertight plate whose bore lies on A->C, its STL in LPS, kept current with the plan."""
+    logic, b, c = _new_planned_scene(scene, phantom, side)
+    a = logic.find_skin_entry()
+    folder = Path(folder)
+    section = logic.design_guide(folder)
+    name = f"guide_{phantom.truth['target_level']}_{side}"
+    expect(section["stl"] == name + ".stl" and section["coordinate_system"] == "LPS", f"guide file: {section['stl']}")
+    expect(section["watertight"] and section["manifold"] and section["passes"],
+           f"the guide plate fails its checks: {section}")
+    expect(logic.settings()["guideSection"] == section and logic.settings()["guideFolder"] == str(folder.resolve()),
+           "the parameter node does not hold the guide section and its folder")
+    node = logic.node("guideModel")
+    expect(node is not None and node.GetName() == name, f"no guide model named {name}")
+
+    # independent checks on the model node: closed surface; the bore's centre line is the planned A->C
+    vertices = _model_points(node)
+    faces = _model_faces(node)
+    expect(_closed_surface(vertices, faces), "the guide model is not a closed surface")
+    height = section["options"]["sleeve_height_mm"]
+    centres = np.array([_bore_centre(node, a, c, f * height) for f in np.linspace(0.45, 0.95, 6)])
+    direction = (c - a) / np.linalg.norm(c - a)
+    rel = centres - a
+    offsets = np.linalg.norm(rel - np.outer(rel @ direction, direction), axis=1)
+    expect(offsets.max() <= BORE_AXIS_TOLERANCE_MM, f"the bore's centre is {offsets.max():.3f} mm off A->C")
+    axis = np.linalg.svd(centres - centres.mean(axis=0))[2][0]
+    angle = math.degrees(math.acos(min(1.0, abs(float(axis @ direction)))))
+    expect(angle <= BORE_AXIS_TOLERANCE_DEG, f"the bore's axis is {angle:.3f} degrees off A->C")
+
+    # the STL as written: binary, LPS named in its header, the model's triangles with R and A negated
+    header, triangles = _read_binary_stl(folder / section["stl"])
+    expect(b"SPACE=LPS" in header and not header.startswith(b"solid"), f"STL header: {header!r}")
+    expected = (vertices[faces] * [-1.0, -1.0, 1.0]).astype(np.float32)
+    expect(triangles.shape == expected.shape and np.array_equal(triangles, expected),
+           "the STL's triangles are not the guide model's in LPS")
+    rows = dict(guide_rows(section, logic.guide_status()))
+    expect(rows["Thinnest wall"].startswith(format_length(section["min_wall_mm"])), f"wall row: {rows}")
+    expect(logic.plan_json()["trajectories"][0]["guide"] == section, "plan.json lacks the current guide section")
+
+    # moving A makes the plate out of date: plan.json leaves it out; designing again reuses the model node
+    logic.set_point("A", a - 2.0 * direction)
+    expect(logic.guide_status() == ["A moved"], f"moving A: {logic.guide_status()}")
+    data = logic.plan_json()
+    expect("guide" not in data["trajectories"][0] and any("guide plate is out of date" in w for w in data["warnings"]),
+           "plan.json must leave out an out-of-date guide plate and say so")
+    models = scene_of(scene).GetNumberOfNodesByClass("vtkMRMLModelNode")
+    logic.find_skin_entry()
+    again = logic.design_guide()
+    expect(logic.node("guideModel") is node and scene_of(scene).GetNumberOfNodesByClass("vtkMRMLModelNode") == models,
+           "designing again must update the guide model, not add one")
+    expect(again["volume_mm3"] == section["volume_mm3"] and logic.guide_status() == [],
+           "the same plan must give the same, current plate")
+    return section
+
+
+def _model_faces(node) -> np.ndarray:
+    from vtkmodules.util import numpy_support
+
+    polys = node.GetPolyData().GetPolys()
+    return numpy_support.vtk_to_numpy(polys.GetConnectivityArray()).astype(np.int64).reshape(-1, 3)
+
+
+def _closed_surface(vertices, faces) -> bool:
+    """Every edge (equal positions merged) has exactly two faces, walking it in opposite directions."""
+    _, index = np.unique(vertices, axis=0, return_inverse=True)
+    f = index.reshape(-1)[faces]
+    directed = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    forward = {tuple(edge) for edge in directed.tolist()}
+    return len(forward) == len(directed) and all((b, a) in forward for a, b in forward)
+
+
+def _bore_centre(node, a, c, distance_mm: float) -> np.ndarray:
+    """Centroid of the innermost outline around the axis where a plane across A->C at `distance_mm` from A cuts the model."""
+    from vtkmodules.util import numpy_support
+    from vtkmodules.vtkCommonDataModel import vtkPlane
+    from vtkmodules.vtkFiltersCore import vtkCutter, vtkStripper
+
+    direction = (c - a) / np.linalg.norm(c - a)
+    origin = a - distance_mm * direction  # the sleeve stands outside the body, behind A
+    plane = vtkPlane()
+    plane.SetOrigin(*origin)
+    plane.SetNormal(*direction)
+    cutter = vtkCutter()
+    cutter.SetCutFunction(plane)
+    cutter.SetInputData(node.GetPolyData())
+    stripper = vtkStripper()
+    stripper.JoinContiguousSegmentsOn()
+    stripper.SetInputConnection(cutter.GetOutputPort())
+    stripper.Update()
+    output = stripper.GetOutput()
+    points = numpy_support.vtk_to_numpy(output.GetPoints().GetData()).astype(float)
+    u = np.cross(direction, [0.0, 0.0, 1.0] if abs(direction[2]) < 0.9 else [1.0, 0.0, 0.0])
+    u /= np.linalg.norm(u)
+    v = np.cross(direction, u)
+    best = None
+    lines = output.GetLines()
+    ids = numpy_support.vtk_to_numpy(lines.GetConnectivityArray())
+    offsets = numpy_support.vtk_to_numpy(lines.GetOffsetsArray())
+    for start, end in zip(offsets[:-1], offsets[1:], strict=True):
+        if end - start < 4 or ids[start] != ids[end - 1]:
+            continue  # not a closed outline
+        loop = points[ids[start:end - 1]] - origin
+        x, y = loop @ u, loop @ v
+        cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+        area = cross.sum() / 2
+        if abs(area) < 1e-9 or not _encloses(x, y):
+            continue
+        centre = np.array([((x + np.roll(x, -1)) * cross).sum(), ((y + np.roll(y, -1)) * cross).sum()]) / (6 * area)
+        if best is None or abs(area) < best[0]:
+            best = (abs(area), origin + centre[0] * u + centre[1] * v)
+    expect(best is not None, f"no bore outline {distance_mm:.1f} mm behind A")
+    return best[1]
+
+
+def _encloses(x, y) -> bool:
+    """The closed polygon (x, y) winds around the origin (even-odd rule)."""
+    x2, y2 = np.roll(x, -1), np.roll(y, -1)
+    crosses = (y > 0) != (y2 > 0)
+    at = x + (0 - y) * (x2 - x) / np.where(crosses, y2 - y, 1.0)
+    return bool(np.count_nonzero(crosses & (at > 0)) % 2)
+
+
+def _read_binary_stl(path) -> tuple[bytes, np.ndarray]:
+    """(80-byte header, (n, 3, 3) float32 triangles) of a binary STL, read without the guide library."""
+    data = Path(path).read_bytes()
+    count = int(np.frombuffer(data, "<u4", 1, 80)[0])
+    records = np.frombuffer(data, np.dtype([("normal", "<f4", 3), ("corners", "<f4", (3, 3)), ("attr", "<u2")]),
+                            count, 84)
+    expect(len(data) == 84 + 50 * count, f"{path}: {len(data)} bytes for {count} triangles")
+    return data[:80], np.array(records["corners"])
+
+
 def _same_numbers(first, second, tolerance: float) -> bool:
     """Equal JSON-like structures, numbers equal to `tolerance`."""
     if isinstance(first, dict) and isinstance(second, dict):
@@ -386,10 +532,12 @@ def _drag(logic: PlanningLogic, name: str, ras) -> None:
 
 
 def bad_input(scene, phantom) -> list[str]:
-    """No CT, missing or extra points, points outside the CT, B equal to C, locked points: ValueError, no change."""
+    """No CT, missing or extra points, points outside the CT, B equal to C, locked points, no A for the guide plate,
+    files for folders: ValueError, no change."""
     logic = PlanningLogic(scene)
     messages = [expect_refused(logic, logic.measure, "no CT", "measuring without a CT"),
-                expect_refused(logic, logic.predict_cement, "no CT", "predicting cement without a CT")]
+                expect_refused(logic, logic.predict_cement, "no CT", "predicting cement without a CT"),
+                expect_refused(logic, logic.design_guide, "no CT", "a guide plate without a CT")]
     logic.parameter_node()
     messages.append(expect_refused(logic, logic.find_skin_entry, "no CT", "finding A without a CT"))
     logic.load_phantom(phantom)
@@ -425,7 +573,7 @@ def bad_input(scene, phantom) -> list[str]:
 
 
 def _bad_cement_and_report_input(logic: PlanningLogic, phantom, b, c) -> list[str]:
-    """Cement and report refusals on a valid plan: each leaves the scene as it was."""
+    """Cement, guide and report refusals on a valid plan: each leaves the scene as it was."""
     messages = [
         expect_refused(logic, lambda: logic.predict_cement(40.0), "between 0.5 and 12", "40 ml of cement"),
         expect_refused(logic, lambda: logic.predict_cement(body_segment_id="no such body"), "no body segment",
@@ -440,9 +588,12 @@ def _bad_cement_and_report_input(logic: PlanningLogic, phantom, b, c) -> list[st
     logic.select_vertebra(None)
     messages.append(expect_refused(logic, logic.predict_cement, "no target vertebra", "cement without a vertebra"))
     logic.select_vertebra(segmentation, segment_id)
+    messages.append(expect_refused(logic, logic.design_guide, "step 'entry'", "a guide plate without A"))
     with tempfile.TemporaryDirectory() as folder:
         not_a_folder = Path(folder) / "report.html"
         not_a_folder.write_text("not a folder", encoding="utf-8")
         messages.append(expect_refused(logic, lambda: logic.write_report(not_a_folder), "not a folder",
                                        "a report into a file"))
+        messages.append(expect_refused(logic, lambda: logic.design_guide(not_a_folder), "not a folder",
+                                       "a guide plate's STL into a file"))
     return messages
