@@ -9,6 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from .geometry import as_point, unit
+from .iso_surface import iso_surface
 from .mesh import TriangleMesh
 from .volume import CTVolume
 
@@ -58,32 +59,13 @@ def skin_surface(ct: CTVolume, *, threshold_hu: float = SKIN_THRESHOLD_HU) -> Sk
     The surface is extracted from the HU values themselves, so it lies at sub-voxel precision on the
     air/skin boundary rather than on a voxel staircase.
     """
-    import vtk
-    from vtk.util import numpy_support
-
     mask = body_mask(ct, threshold_hu=threshold_hu)
     field = ct.voxels.astype(np.float32)
     field[~mask & (field > threshold_hu)] = AIR_HU  # other objects: not skin
     field[mask & (field <= threshold_hu)] = threshold_hu + 100.0  # internal gas: no inner surfaces
-    field = np.pad(field, 1, constant_values=AIR_HU)
-
-    image = vtk.vtkImageData()
-    k, j, i = field.shape
-    image.SetDimensions(i, j, k)
-    image.SetOrigin(-1.0, -1.0, -1.0)  # padding shifts index 0 to -1
-    image.GetPointData().SetScalars(numpy_support.numpy_to_vtk(field.ravel(), deep=True))
-    contour = vtk.vtkFlyingEdges3D()
-    contour.SetInputData(image)
-    contour.SetValue(0, float(threshold_hu))
-    contour.ComputeNormalsOff()
-    contour.ComputeGradientsOff()
-    contour.Update()
-    polys = contour.GetOutput()
-    if polys.GetNumberOfCells() == 0:
+    mesh = iso_surface(field, ct.ijk_to_ras, threshold_hu, outside_value=AIR_HU)
+    if mesh is None:
         raise SkinError("the skin surface is empty: the CT holds no air/skin boundary")
-    ijk = numpy_support.vtk_to_numpy(polys.GetPoints().GetData()).astype(np.float64)
-    faces = numpy_support.vtk_to_numpy(polys.GetPolys().GetConnectivityArray()).reshape(-1, 3).astype(np.int64)
-    mesh = TriangleMesh(ct.ijk_to_ras_points(ijk), faces)
     if _signed_volume(mesh) < 0:
         mesh = TriangleMesh(mesh.vertices, mesh.faces[:, ::-1].copy())
     return SkinSurface(mesh, mask, ct, float(threshold_hu))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..iso_surface import iso_surface
 from ..mesh import TriangleMesh
 from ..needles import needle_outer_diameter_mm
 from ..volume import CTVolume
@@ -104,27 +105,7 @@ def _signed_distance(labels: CTVolume, mask: np.ndarray, *, margin_mm: float, vo
 
 
 def _iso_surface(field: np.ndarray, ijk_to_ras: np.ndarray, level: float) -> TriangleMesh | None:
-    """Closed iso-surface of the field at `level` (VTK flying edges), in RAS; None when the level is absent."""
-    import vtk
-    from vtk.util import numpy_support
-
+    """Closed iso-surface of the signed distance at `level`, in RAS; None when the level is absent."""
     if not (field.min() < level < field.max()):
         return None
-    padded = np.pad(field.astype(np.float32), 1, constant_values=float(field.max()))
-    image = vtk.vtkImageData()
-    k, j, i = padded.shape
-    image.SetDimensions(i, j, k)
-    image.SetOrigin(-1.0, -1.0, -1.0)
-    image.GetPointData().SetScalars(numpy_support.numpy_to_vtk(padded.ravel(), deep=True))
-    contour = vtk.vtkFlyingEdges3D()
-    contour.SetInputData(image)
-    contour.SetValue(0, float(level))
-    contour.ComputeNormalsOff()
-    contour.ComputeGradientsOff()
-    contour.Update()
-    polys = contour.GetOutput()
-    if polys.GetNumberOfCells() == 0:
-        return None
-    ijk = numpy_support.vtk_to_numpy(polys.GetPoints().GetData()).astype(np.float64)
-    faces = numpy_support.vtk_to_numpy(polys.GetPolys().GetConnectivityArray()).reshape(-1, 3).astype(np.int64)
-    return TriangleMesh(ijk @ ijk_to_ras[:3, :3].T + ijk_to_ras[:3, 3], faces)
+    return iso_surface(field, ijk_to_ras, level, outside_value=float(field.max()))
