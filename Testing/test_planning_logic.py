@@ -17,18 +17,6 @@ from PVPGuideLib.mrml.planning_logic import (  # noqa: E402
     SETTINGS,
     PlanningLogic,
 )
-from PVPGuideLib.mrml.scene import new_scene  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def phantom():
-    return scenarios.scenario_phantom()
-
-
-@pytest.fixture
-def scene():
-    return new_scene()
-
 
 # ---------------------------------------------------------------- the module's behaviours (PVPGuideTest runs these too)
 

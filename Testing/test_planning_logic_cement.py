@@ -11,18 +11,6 @@ from PVPGuideLib.mrml import scenarios  # noqa: E402
 from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
 from PVPGuideLib.mrml.planning_cement import cement_rows, stale_reasons  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
-from PVPGuideLib.mrml.scene import new_scene  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def phantom():
-    return scenarios.scenario_phantom()
-
-
-@pytest.fixture
-def scene():
-    return new_scene()
-
 
 # ---------------------------------------------------------------- the module's behaviours (PVPGuideTest runs these too)
 

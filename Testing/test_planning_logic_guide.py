@@ -13,20 +13,9 @@ from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
 from PVPGuideLib.mrml.models import mesh_from_model_node  # noqa: E402
 from PVPGuideLib.mrml.planning_guide import guide_rows  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
-from PVPGuideLib.mrml.scene import new_scene, scene_of  # noqa: E402
+from PVPGuideLib.mrml.scene import scene_of  # noqa: E402
 from PVPGuideLib.mrml.volumes import volume_node_from_ct  # noqa: E402
 from PVPGuideLib.volume import CTVolume  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def phantom():
-    return scenarios.scenario_phantom()
-
-
-@pytest.fixture
-def scene():
-    return new_scene()
-
 
 # ---------------------------------------------------------------- the module's behaviour (PVPGuideTest runs it too)
 
