@@ -93,7 +93,7 @@ def test_second_run_does_no_repeated_work(cohort, capsys):
 def test_cases_csv_rows(tmp_path):
     (tmp_path / "ct.nrrd").write_bytes(b"x")
     (tmp_path / "cases.csv").write_text(
-        "\ufeffcase_id,command,ct,b,c,level,segmentation,label,seed,options\n"
+        "\ufeffcase_id,command,ct,b,c,level,segmentation,label,wedge,options\n"
         "# a comment line\n"
         'ok1,plan,ct.nrrd,"-8,-20,0","4,6,3",L2,,,,--needle-gauge 11\n'
         "bad id!,plan,ct.nrrd,,,,,,,\n"
@@ -108,7 +108,7 @@ def test_cases_csv_rows(tmp_path):
     assert first.arguments == (f"--ct={tmp_path / 'ct.nrrd'}", "--b=-8,-20,0", "--c=4,6,3", "--level=L2",
                                "--needle-gauge", "11")
     assert "case_id" in cases[1].error and "twice" in cases[2].error and "unknown command" in cases[3].error
-    assert "seed" in cases[4].error and "do not apply" in cases[4].error
+    assert "wedge" in cases[4].error and "do not apply" in cases[4].error
     assert cases[5].error is None and cases[5].labels["level"] == "L1"  # score has no --level: a label only
     assert "--level=L1" not in cases[5].arguments and "--label=31" in cases[5].arguments
 

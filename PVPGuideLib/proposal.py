@@ -1,0 +1,327 @@
+"""Automatic planning (SPEC section 3): C and B for each side from a vertebra analysis, then A; the side to use.
+
+C (target): the contralateral pedicle's medial border line (parallel to the pedicle axis through the
+isthmus, on the pedicle's centre height) carried along the superior axis to mid-height between the
+endplates and followed forwards to where it enters the anterior third of the body (2/3 of the body depth
+from the posterior wall, along the anterior axis). If that point is less than 5 mm behind the outer surface
+of the anterior cortex along the line, C is the point 5 mm behind that surface instead.
+B (bony entry): the ipsilateral pedicle's lateral border line carried along the superior axis to the
+mid-height of the transverse process; coming from behind along it, B is where it first meets bone.
+A (skin entry): C->B extended to the skin (plan.plan_trajectory).
+These are the rules the bundled phantom's ground truth is built with (phantom.py).
+
+Adjustment (reported, never silent): when the path built by these rules fails a neural-safety check for the
+needle (spinal canal, medial pedicle wall or lateral escape, safety.py), C is slid along the anterior-third
+line towards the midline in ADJUST_STEP_MM steps, but kept at least MIN_CROSSING_MM across it, until none of
+those checks fails. The proposal section of plan.json then gives the SPEC point, the shift and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .plan import Plan, Trajectory, build_plan, plan_trajectory
+from .safety import SafetyReport, check_safety, verdict_rank
+from .skin import SkinSurface
+from .vertebra import VertebraAnalysis, VertebraError, analyse_vertebra
+from .vertebra.surfaces import first_rise
+from .volume import CTVolume
+
+C_DEPTH_FRACTION = 2.0 / 3.0
+C_ANTERIOR_MARGIN_MM = 5.0
+# B is searched from this far behind the isthmus (mm): beyond any lamina or process.
+B_SEARCH_BEHIND_MM = 70.0
+LINE_STEP_MM = 0.1
+ADJUST_STEP_MM = 0.5
+MIN_CROSSING_MM = 2.0
+NEURAL_CHECKS = ("spinal_canal", "medial_pedicle_wall", "lateral_escape")
+SIDES = ("left", "right")
+OTHER_SIDE = {"left": "right", "right": "left"}
+
+
+@dataclass(frozen=True, eq=False)
+class ProposedPoints:
+    """B and C (RAS) for one side of one vertebra and how they were placed."""
+
+    level: str
+    side: str
+    b: np.ndarray
+    c: np.ndarray
+    c_rule: str  # 'anterior_third' or 'anterior_cortex_margin'
+    c_depth_fraction: float
+    c_to_anterior_cortex_mm: float
+    b_rule: str  # 'first_bone_on_lateral_border' or 'lateral_border_at_isthmus'
+    notes: tuple[str, ...] = ()
+    adjustment: dict | None = None  # {'spec_C', 'C_shift_mm', 'reason'} when C was moved for safety
+
+    def to_json(self) -> dict:
+        return {"C_rule": self.c_rule, "C_depth_fraction": self.c_depth_fraction,
+                "C_to_anterior_cortex_mm": self.c_to_anterior_cortex_mm, "B_rule": self.b_rule,
+                "adjustment": self.adjustment, "notes": list(self.notes)}
+
+
+def propose_points(analysis: VertebraAnalysis, side: str, *, needle_gauge: int = 13, adjust: bool = True,
+                   depth_fraction: float = C_DEPTH_FRACTION,
+                   anterior_margin_mm: float = C_ANTERIOR_MARGIN_MM) -> ProposedPoints:
+    """B and C for a puncture `side` ('left' or 'right') by the rules in this module's docstring.
+
+    adjust=False gives the SPEC construction alone, even when its path fails a safety check.
+    """
+    if side not in SIDES:
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    c_local, c_rule, fraction, to_cortex = _target(analysis, OTHER_SIDE[side], depth_fraction, anterior_margin_mm)
+    b_local, b_rule, notes = _bony_entry(analysis, side)
+    points = ProposedPoints(analysis.level, side, analysis.to_ras(b_local)[0], analysis.to_ras(c_local)[0], c_rule,
+                            fraction, to_cortex, b_rule, tuple(notes))
+    return _adjusted(analysis, points, c_local, needle_gauge) if adjust else points
+
+
+def _neural_failures(report: SafetyReport) -> list[str]:
+    return [c.name for c in report.checks if c.name in NEURAL_CHECKS and c.verdict == "fail"]
+
+
+def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray, needle_gauge: int):
+    """Slide C towards the midline (rule in the module docstring) while the path fails a neural check."""
+    report = check_safety(analysis, b=points.b, c=points.c, side=points.side, needle_gauge=needle_gauge)
+    failed = _neural_failures(report)
+    if not failed:
+        return points
+    towards_midline = -1.0 if points.side == "left" else 1.0  # C lies contralateral: on +x for a left puncture
+    midline_x = analysis.body.centre[0]
+    reasons = ", ".join(f"{name} {report.value(name):.1f} mm" for name in failed)
+    shift = 0.0
+    while True:
+        shift += ADJUST_STEP_MM
+        x = c_local[0] + towards_midline * shift
+        if -towards_midline * (x - midline_x) < MIN_CROSSING_MM:
+            note = (f"the SPEC path fails {reasons}; moving C towards the midline (up to {MIN_CROSSING_MM:g} mm "
+                    "across it) did not help, so the SPEC points are kept and marked")
+            return _replace(points, notes=points.notes + (note,))
+        candidate = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
+        c = analysis.to_ras(candidate)[0]
+        trial = check_safety(analysis, b=points.b, c=c, side=points.side, needle_gauge=needle_gauge)
+        if not _neural_failures(trial) and trial.value("anterior_cortex") is not None:
+            adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": shift,
+                          "reason": f"the SPEC path fails {reasons} for a {needle_gauge}G needle; C moved {shift:g} mm "
+                                    "towards the midline along the anterior third"}
+            return _replace(points, c=c, c_rule=points.c_rule + "+adjusted",
+                            c_depth_fraction=points.c_depth_fraction, adjustment=adjustment)
+
+
+def _replace(points: ProposedPoints, **changes) -> ProposedPoints:
+    return replace(points, **changes)
+
+
+def _target(analysis: VertebraAnalysis, contralateral: str, depth_fraction: float, margin: float):
+    pedicle, endplates, body = analysis.pedicles[contralateral], analysis.endplates, analysis.body
+
+    def point(y):
+        y = np.asarray(y, dtype=float)
+        x = pedicle.border_x("medial", y)
+        return np.stack([x, y, endplates.mid_z(x, y)], axis=-1)
+
+    per_y = float(np.linalg.norm(point(1.0) - point(0.0)))  # line length per mm along the anterior axis
+    y_third = body.posterior_y + depth_fraction * body.depth
+    ys = np.arange(analysis.canal.front_y, body.anterior_y + 20.0, LINE_STEP_MM / per_y)
+    inside = analysis.body_at(analysis.to_ras(point(ys)))
+    entered = np.flatnonzero(inside > 0.5)
+    if entered.size == 0:
+        raise VertebraError(f"{analysis.level or 'the vertebra'}: the {contralateral} pedicle's medial border line, "
+                            "carried to mid-height, never enters the vertebral body; check the segmentation")
+    start = int(entered[0])
+    y_exit = first_rise(1.0 - inside[None, start:], ys[start:])[0]
+    if not np.isfinite(y_exit):
+        raise VertebraError(f"{analysis.level or 'the vertebra'}: the body's anterior surface is not in the field of "
+                            "view along the target line; scan the whole vertebral body")
+    y_c, rule = y_third, "anterior_third"
+    if (y_exit - y_third) * per_y < margin:
+        y_c, rule = y_exit - margin / per_y, "anterior_cortex_margin"
+    return point(y_c), rule, float((y_c - body.posterior_y) / body.depth), float((y_exit - y_c) * per_y)
+
+
+def _bony_entry(analysis: VertebraAnalysis, side: str):
+    pedicle = analysis.pedicles[side]
+    process = analysis.transverse_processes[side]
+    notes = [] if process.found else [f"no {side} transverse process found: B at the pedicle's centre height"]
+    ts = np.arange(-B_SEARCH_BEHIND_MM, 0.0 + 1e-9, LINE_STEP_MM)
+    points = pedicle.border_point("lateral") + ts[:, None] * pedicle.direction
+    points[:, 2] = _b_height(pedicle, process, points[:, 1])
+    bone = analysis.bone_at(analysis.to_ras(points))
+    outside = np.flatnonzero(bone < 0.5)
+    if outside.size == 0:
+        raise VertebraError(f"{analysis.level or 'the vertebra'}: the {side} pedicle's lateral border line runs in bone "
+                            f"for {B_SEARCH_BEHIND_MM:g} mm behind the isthmus; check the segmentation")
+    first = int(outside[0])  # come from behind: start where the line is outside bone
+    t_b = first_rise(bone[None, first:], ts[first:])[0]
+    if not np.isfinite(t_b):
+        notes.append(f"the {side} pedicle's lateral border line meets no bone behind the isthmus: B placed on the "
+                     "border at the isthmus")
+        return points[-1], "lateral_border_at_isthmus", notes
+    b = pedicle.border_point("lateral") + t_b * pedicle.direction
+    b[2] = _b_height(pedicle, process, b[1])
+    return b, "first_bone_on_lateral_border", notes
+
+
+def _b_height(pedicle, process, y):
+    """The lateral border line carried to the process's mid-height: through it at the process, parallel to the
+    pedicle's own tilt (which a wedge fracture leaves unchanged while it tilts the endplates and the frame)."""
+    return process.mid_z + pedicle.rise * (np.asarray(y, dtype=float) - process.mid_y)
+
+
+@dataclass(frozen=True, eq=False)
+class SideProposal:
+    """One side of one vertebra, planned and checked."""
+
+    points: ProposedPoints
+    trajectory: Trajectory
+    safety: SafetyReport
+
+
+def plan_side(ct: CTVolume, skin: SkinSurface | None, analysis: VertebraAnalysis, side: str, *,
+              needle_gauge: int = 13) -> SideProposal:
+    """Propose B and C for `side`, find A and the measurements, check safety, attach the plan.json sections."""
+    points = propose_points(analysis, side, needle_gauge=needle_gauge)
+    trajectory = plan_trajectory(ct, skin, b=points.b, c=points.c, side=side, level=analysis.level,
+                                 landmarks=analysis.landmarks())
+    safety = check_safety(analysis, a=trajectory.a, b=points.b, c=points.c, side=side, needle_gauge=needle_gauge)
+    trajectory.sections["safety"] = safety.to_json()
+    trajectory.sections["proposal"] = points.to_json()
+    return SideProposal(points, trajectory, safety)
+
+
+@dataclass(frozen=True)
+class SideRecommendation:
+    level: str
+    side: str
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"level": self.level, "recommended_side": self.side, "reasons": list(self.reasons)}
+
+
+def recommend_side(left: SideProposal, right: SideProposal) -> SideRecommendation:
+    """The side for a unilateral plan: the better overall safety verdict, then the larger of the smallest
+    clearances to the canal and the medial pedicle wall (to 0.5 mm), then the wider pedicle."""
+    def key(p: SideProposal):
+        return (verdict_rank(p.safety.verdict), round(2.0 * p.safety.smallest_neural_clearance_mm) / 2.0,
+                p.safety.pedicle_width_mm)
+
+    best, other = (left, right) if key(left) >= key(right) else (right, left)
+    reasons = []
+    for p in (best, other):
+        s = p.safety
+        reasons.append(f"{p.points.side}: safety {s.verdict}; canal clearance {_mm(s.value('spinal_canal'))}, medial "
+                       f"pedicle wall {_mm(s.value('medial_pedicle_wall'))}, pedicle {s.pedicle_width_mm:.1f} mm wide")
+    if key(best)[:2] == key(other)[:2]:
+        reasons.append(f"both sides are equally safe to 0.5 mm; {best.points.side} has the wider pedicle")
+    return SideRecommendation(best.points.level, best.points.side, tuple(reasons))
+
+
+def _mm(value) -> str:
+    return "n/a" if value is None else f"{value:.1f} mm"
+
+
+@dataclass(frozen=True, eq=False)
+class LevelProposal:
+    """Both sides of one vertebra proposed and checked, the side recommended, the sides put into the plan."""
+
+    analysis: VertebraAnalysis
+    sides: dict
+    recommendation: SideRecommendation
+    planned_sides: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        data = self.recommendation.to_json()
+        data["planned_sides"] = list(self.planned_sides)
+        data["sides"] = {side: {"safety_verdict": p.safety.verdict, "failed": [c.name for c in p.safety.checks
+                                                                            if c.verdict == "fail"],
+                                "C_shift_mm": None if p.points.adjustment is None else p.points.adjustment["C_shift_mm"]}
+                         for side, p in sorted(self.sides.items())}
+        return data
+
+
+PLAN_SIDES = ("left", "right", "both", "auto")
+
+
+def propose_level(ct: CTVolume, skin: SkinSurface | None, analysis: VertebraAnalysis, *, side: str = "auto",
+                  needle_gauge: int = 13) -> LevelProposal:
+    """Propose both sides of a vertebra; plan `side` ('left', 'right', 'both', or 'auto' = the recommended one)."""
+    if side not in PLAN_SIDES:
+        raise ValueError(f"side must be one of {', '.join(PLAN_SIDES)}, got {side!r}")
+    sides = {s: plan_side(ct, skin, analysis, s, needle_gauge=needle_gauge) for s in SIDES}
+    recommendation = recommend_side(sides["left"], sides["right"])
+    planned = SIDES if side == "both" else ((recommendation.side,) if side == "auto" else (side,))
+    return LevelProposal(analysis, sides, recommendation, planned)
+
+
+def propose_plan(ct: CTVolume, skin: SkinSurface | None, analyses, *, side: str = "auto", needle_gauge: int = 13,
+                 warnings=()) -> Plan:
+    """A plan with proposed trajectories for every analysed vertebra (multi-level), on one or both sides.
+
+    plan.json gets, per trajectory, `safety` and `proposal` (how B and C were placed); at the top level,
+    `proposal` (per level: recommended side and why, per-side verdicts) and `vertebrae` (the landmarks).
+    """
+    levels = [propose_level(ct, skin, a, side=side, needle_gauge=needle_gauge) for a in analyses]
+    if not levels:
+        raise ValueError("no vertebra to plan: give at least one level")
+    names = [lp.analysis.level for lp in levels]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the same level appears twice ({', '.join(names)}); plan each vertebra once")
+    trajectories = [lp.sides[s].trajectory for lp in levels for s in lp.planned_sides]
+    notes = list(warnings)
+    for lp in levels:
+        notes += [f"{lp.analysis.level or 'level ?'}: {n}" for n in lp.analysis.notes]
+        for s in lp.planned_sides:
+            p = lp.sides[s].points
+            if p.adjustment is not None:
+                notes.append(f"{p.level or 'level ?'} {s}: {p.adjustment['reason']}")
+            if lp.sides[s].safety.verdict == "fail":
+                failed = ", ".join(c.name for c in lp.sides[s].safety.checks if c.verdict == "fail")
+                notes.append(f"{p.level or 'level ?'} {s}: the proposed path FAILS safety checks ({failed}); review it")
+    plan = build_plan(ct, skin, trajectories, needle_gauge=needle_gauge, warnings=notes)
+    plan.sections["proposal"] = {"method": "SPEC section 3 rules (docs/automatic-planning.md)", "side_request": side,
+                                 "levels": {lp.analysis.level or str(n): lp.to_json() for n, lp in enumerate(levels)}}
+    plan.sections["vertebrae"] = {lp.analysis.level or str(n): lp.analysis.to_json() for n, lp in enumerate(levels)}
+    return plan
+
+
+@dataclass(frozen=True, eq=False)
+class BAndC:
+    """What the Slicer module's "Propose B and C" needs: the points, the landmarks for vertebra-frame angles and
+    offsets, the safety report, and the recommended side with its reasons."""
+
+    side: str
+    b: np.ndarray
+    c: np.ndarray
+    points: ProposedPoints
+    safety: SafetyReport
+    recommendation: SideRecommendation
+    analysis: VertebraAnalysis
+
+    @property
+    def landmarks(self):
+        return self.analysis.landmarks()
+
+
+def propose_b_and_c(ct: CTVolume, labels, *, side: str = "auto", label: int = 1, parts=None, body_label: int = 1,
+                    level: str = "", needle_gauge: int = 13) -> BAndC:
+    """One call for an application: B and C for a vertebra given as a label map (CTVolume on any grid, or an
+    array on the CT grid; `label` its value, 1 for a Slicer segment exported as a label map).
+
+    side : 'left', 'right' or 'auto' (the recommended side). parts : optional body / posterior-elements label
+    map (body = `body_label`). Raises ValueError (VertebraError) with what to fix when the vertebra cannot be
+    analysed. A is not found here (the caller has the skin); the safety report covers B->C.
+    """
+    from .vertebra import vertebra_from_labels
+
+    if side not in ("left", "right", "auto"):
+        raise ValueError(f"side must be 'left', 'right' or 'auto', got {side!r}")
+    analysis = analyse_vertebra(vertebra_from_labels(ct, labels, label, level=level or None, parts=parts,
+                                                     body_label=body_label))
+    sides = {s: plan_side(ct, None, analysis, s, needle_gauge=needle_gauge) for s in SIDES}
+    recommendation = recommend_side(sides["left"], sides["right"])
+    chosen = recommendation.side if side == "auto" else side
+    p = sides[chosen]
+    return BAndC(chosen, p.points.b, p.points.c, p.points, p.safety, recommendation, analysis)

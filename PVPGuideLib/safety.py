@@ -1,0 +1,198 @@
+"""SPEC section 5: safety checks of a needle path against a vertebra analysis, each with a distance and a verdict.
+
+The needle is a cylinder of the gauge's outer diameter along A->C (B->C without A). Checks (mm):
+- spinal_canal: clearance from the needle's surface to the canal (the hole the vertebral ring leaves when
+  seen along the superior axis, extruded along it), anywhere along the path.
+- medial_pedicle_wall: clearance from the needle's surface to the ipsilateral pedicle's medial border,
+  measured across the pedicle where the path crosses its isthmus (positive: the needle stays lateral).
+- anterior_cortex: from the tip C forwards along the needle to the outer surface of the body (negative
+  when C is outside the body).
+- superior_endplate / inferior_endplate: clearance from the needle's surface to each endplate plane, along
+  the part of the path inside the body.
+- lateral_escape: length of the needle's axis outside bone between B and C (the first 1 mm after B, on the
+  bone surface by construction, is not counted).
+Verdicts: pass at or beyond `limit_mm`, fail beyond `fail_limit_mm`, warn between. A plan that fails is kept
+and marked; nothing is moved to make it pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .geometry import as_point
+from .needles import needle_outer_diameter_mm
+
+if TYPE_CHECKING:  # the analysis is only used, never built, here
+    from .vertebra import VertebraAnalysis
+
+VERDICTS = ("fail", "warn", "pass")
+SAMPLE_STEP_MM = 0.25
+ENTRY_SKIP_MM = 1.0
+
+
+@dataclass(frozen=True)
+class Limit:
+    """`at_least`: pass when distance >= limit_mm, fail when < fail_limit_mm; `at_most`: the reverse."""
+
+    limit_mm: float
+    fail_limit_mm: float
+    rule: str
+    measures: str
+
+
+# Canal: the acceptance floor of 1 mm of bone between needle and dura fails; under 2 mm warns.
+# Medial wall: a needle cutting it fails; under 1 mm of wall to spare warns.
+# Anterior cortex: SPEC's 5 mm margin passes; under 2 mm (about a cortex thickness) the tip may perforate.
+# Endplates: a needle touching the plane fails (it would enter the disc); under 2 mm warns.
+# Lateral escape: up to 0.5 mm outside bone is the voxel size of the surface; over 2 mm is a breach.
+DEFAULT_LIMITS = {
+    "spinal_canal": Limit(2.0, 1.0, "at_least", "clearance from the needle surface to the spinal canal"),
+    "medial_pedicle_wall": Limit(1.0, 0.0, "at_least",
+                                 "clearance from the needle surface to the medial pedicle wall at the isthmus"),
+    "anterior_cortex": Limit(5.0, 2.0, "at_least", "distance from the tip C to the anterior cortex along the needle"),
+    "superior_endplate": Limit(2.0, 0.0, "at_least", "clearance from the needle surface to the superior endplate"),
+    "inferior_endplate": Limit(2.0, 0.0, "at_least", "clearance from the needle surface to the inferior endplate"),
+    "lateral_escape": Limit(0.5, 2.0, "at_most", "length of the needle axis outside bone between B and C"),
+}
+
+
+def verdict_rank(verdict: str) -> int:
+    return VERDICTS.index(verdict)
+
+
+@dataclass(frozen=True)
+class SafetyCheck:
+    name: str
+    distance_mm: float | None
+    verdict: str
+    limit: Limit
+
+    def to_json(self) -> dict:
+        return {"distance_mm": self.distance_mm, "verdict": self.verdict, "limit_mm": self.limit.limit_mm,
+                "fail_limit_mm": self.limit.fail_limit_mm, "rule": self.limit.rule, "measures": self.limit.measures}
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    needle_gauge: int
+    needle_outer_diameter_mm: float
+    checks: tuple[SafetyCheck, ...]
+    pedicle_width_mm: float
+
+    @property
+    def verdict(self) -> str:
+        """The worst verdict of the checks that could be measured."""
+        measured = [c.verdict for c in self.checks if c.distance_mm is not None]
+        return min(measured, key=verdict_rank) if measured else "pass"
+
+    def value(self, name: str) -> float | None:
+        return next(c.distance_mm for c in self.checks if c.name == name)
+
+    @property
+    def smallest_neural_clearance_mm(self) -> float:
+        values = [v for v in (self.value("spinal_canal"), self.value("medial_pedicle_wall")) if v is not None]
+        return min(values) if values else float("inf")
+
+    def to_json(self) -> dict:
+        return {
+            "needle_gauge": self.needle_gauge,
+            "needle_outer_diameter_mm": self.needle_outer_diameter_mm,
+            "verdict": self.verdict,
+            "failed": [c.name for c in self.checks if c.verdict == "fail"],
+            "warned": [c.name for c in self.checks if c.verdict == "warn"],
+            "checks": {c.name: c.to_json() for c in self.checks},
+        }
+
+
+def judge(distance: float | None, limit: Limit) -> str:
+    if distance is None:
+        return "warn"
+    if limit.rule == "at_least":
+        return "pass" if distance >= limit.limit_mm else ("warn" if distance >= limit.fail_limit_mm else "fail")
+    return "pass" if distance <= limit.limit_mm else ("warn" if distance <= limit.fail_limit_mm else "fail")
+
+
+def check_safety(analysis: VertebraAnalysis, *, b, c, side: str, a=None, needle_gauge: int = 13,
+                 limits: dict | None = None) -> SafetyReport:
+    """All SPEC section 5 checks of the path (A->)B->C through the analysed vertebra.
+
+    b, c, a : RAS points (a may be None); side : the puncture side; limits : {check name: Limit} overriding
+    DEFAULT_LIMITS. The points are never changed: a failing path is reported as failing.
+    """
+    limits = {**DEFAULT_LIMITS, **(limits or {})}
+    radius = 0.5 * needle_outer_diameter_mm(needle_gauge)
+    b, c = as_point(b, "B"), as_point(c, "C")
+    start = b if a is None else as_point(a, "A")
+    local_b, local_c = analysis.to_local(b)[0], analysis.to_local(c)[0]
+    path = _samples(start, c)
+    distances = {
+        "spinal_canal": float(analysis.canal_distance(path).min()) - radius,
+        "medial_pedicle_wall": _medial_wall(analysis, side, local_b, local_c) - radius,
+        "anterior_cortex": _to_anterior_cortex(analysis, b, c),
+    }
+    superior, inferior = _endplate_clearances(analysis, b, c)
+    distances["superior_endplate"] = None if superior is None else superior - radius
+    distances["inferior_endplate"] = None if inferior is None else inferior - radius
+    distances["lateral_escape"] = _outside_bone(analysis, b, c)
+    checks = tuple(SafetyCheck(name, None if d is None else float(d), judge(d, limits[name]), limits[name])
+                   for name, d in distances.items())
+    return SafetyReport(int(needle_gauge), 2.0 * radius, checks, float(analysis.pedicles[side].width))
+
+
+def _samples(p, q, step: float = SAMPLE_STEP_MM) -> np.ndarray:
+    n = max(2, int(np.ceil(np.linalg.norm(q - p) / step)) + 1)
+    return p + np.linspace(0.0, 1.0, n)[:, None] * (q - p)
+
+
+def _medial_wall(analysis, side: str, local_b, local_c) -> float:
+    """Distance (axis to wall, mm, positive lateral) across the pedicle where the path crosses its isthmus plane."""
+    pedicle = analysis.pedicles[side]
+    direction = pedicle.direction
+    isthmus = pedicle.border_point("medial")
+    d = local_c - local_b
+    along = float(np.dot(d, direction))
+    t = float(np.dot(isthmus - local_b, direction)) / along if abs(along) > 1e-9 else 0.0
+    q = local_b + t * d
+    sign = -1.0 if side == "left" else 1.0
+    lateral = np.array([sign * direction[1], -sign * direction[0], 0.0])  # in the axial plane, away from the midline
+    return float(np.dot(q - isthmus, lateral))
+
+
+def _to_anterior_cortex(analysis, b, c) -> float:
+    """Along B->C beyond C: distance to where the body ends; negative back to its surface when C is outside."""
+    direction = (c - b) / np.linalg.norm(c - b)
+    ahead = np.arange(0.0, 80.0, 0.1)
+    inside = analysis.body_at(c + ahead[:, None] * direction) >= 0.5
+    if inside[0]:
+        out = np.flatnonzero(~inside)
+        return float(ahead[out[0]]) if out.size else float(ahead[-1])
+    back = analysis.body_at(c - ahead[:, None] * direction) >= 0.5
+    found = np.flatnonzero(back)
+    return -float(ahead[found[0]]) if found.size else -float(ahead[-1])
+
+
+def _endplate_clearances(analysis, b, c):
+    """Smallest distances (mm) of the axis to the superior and inferior endplate planes inside the body."""
+    points = _samples(b, c)
+    local = analysis.to_local(points)
+    in_body = (analysis.body_at(points) >= 0.5) | (np.arange(len(points)) == len(points) - 1)
+    if not in_body.any():
+        return None, None
+    x, y, z = local[in_body].T
+    e = analysis.endplates
+    sup_norm = float(np.sqrt(1.0 + e.superior[1] ** 2 + e.superior[2] ** 2))
+    inf_norm = float(np.sqrt(1.0 + e.inferior[1] ** 2 + e.inferior[2] ** 2))
+    below_superior = (e.superior_z(x, y) - z) / sup_norm
+    above_inferior = (z - e.inferior_z(x, y)) / inf_norm
+    return float(below_superior.min()), float(above_inferior.min())
+
+
+def _outside_bone(analysis, b, c) -> float:
+    step = 0.1
+    points = _samples(b, c, step)
+    skip = int(np.ceil(ENTRY_SKIP_MM / (np.linalg.norm(c - b) / (len(points) - 1))))
+    outside = analysis.bone_at(points[skip:]) < 0.5
+    return float(outside.sum() * np.linalg.norm(c - b) / (len(points) - 1))

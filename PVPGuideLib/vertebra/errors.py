@@ -1,0 +1,7 @@
+"""The one error type of vertebra input and analysis: a ValueError whose message says what to do."""
+
+from __future__ import annotations
+
+
+class VertebraError(ValueError):
+    """A vertebra cannot be found, cleaned or analysed from the given inputs."""

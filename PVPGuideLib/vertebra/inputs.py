@@ -1,0 +1,114 @@
+"""A vertebra from a segmentation: a label map and label id (TotalSegmentator, a Slicer segment exported as a
+label map), optionally with a body / posterior-elements label map; cleaned and checked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..volume import CTVolume
+from .errors import VertebraError
+from .levels import level_for_label, normalise_level
+from .masks import (
+    VertebraMasks,
+    body_cores,
+    crop_box,
+    cut_faces,
+    fill_holes,
+    keep_largest_component,
+    split_at_cores,
+)
+
+# Label of the vertebral body in a body / posterior-elements label map (TotalSegmentator "vertebrae_body"
+# and the phantom's parts both use 1).
+DEFAULT_BODY_LABEL = 1
+
+
+def _on_ct_grid(ct: CTVolume, labels, what: str) -> np.ndarray:
+    """The label voxels on the CT grid: arrays must match it; volumes on another grid are resampled (nearest)."""
+    if isinstance(labels, CTVolume):
+        if labels.voxels.shape == ct.voxels.shape and np.allclose(labels.ijk_to_ras, ct.ijk_to_ras, atol=1e-3):
+            return np.asarray(labels.voxels)
+        from ..ct_io import resample_labels_to
+
+        return resample_labels_to(labels, ct)
+    array = np.asarray(labels)
+    if array.shape != ct.voxels.shape:
+        raise VertebraError(f"the {what} has shape {array.shape} but the CT has {ct.voxels.shape}; give it on "
+                            "the CT's grid (or as a volume with its own geometry, which is resampled)")
+    return array
+
+
+def _present_labels(array: np.ndarray) -> str:
+    present = [int(v) for v in np.unique(array) if v != 0]
+    if not present:
+        return "it is empty"
+    shown = ", ".join(f"{v}{' (' + level_for_label(v) + ')' if level_for_label(v) else ''}" for v in present[:12])
+    return f"it holds {shown}{' ...' if len(present) > 12 else ''}"
+
+
+def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None = None, parts=None,
+                         body_label: int = DEFAULT_BODY_LABEL, seed=None) -> VertebraMasks:
+    """The vertebra `label` of a label map, cleaned: largest connected piece kept, enclosed holes filled.
+
+    labels, parts : CTVolume (any grid; resampled to the CT by nearest neighbour) or array on the CT grid.
+    parts : optional label map whose `body_label` marks vertebral bodies; its overlap with the vertebra is
+    the body (anything else in the vertebra is posterior elements).
+    seed : optional RAS point inside the target's body, used only when the label holds several vertebral
+    bodies joined together (then the one holding the seed is kept).
+    level : name for reports; default from the TotalSegmentator id (31 -> 'L1').
+    """
+    array = _on_ct_grid(ct, labels, "segmentation")
+    mask = array == int(label)
+    if not mask.any():
+        raise VertebraError(f"label {label} is empty in the segmentation on the CT grid ({_present_labels(array)}); "
+                            "choose the label of the vertebra to treat")
+    name = normalise_level(level) if level else level_for_label(int(label))
+    box, offset = crop_box(mask)
+    seed_index = None
+    if seed is not None:
+        seed_index = np.rint(ct.ras_to_ijk_points(seed)[0][::-1]).astype(int) - np.asarray(offset)
+        if np.any(seed_index < 0) or np.any(seed_index >= mask[box].shape):
+            seed_index = None
+    vertebra, notes = _clean(ct, mask[box], f"label {label}", seed_index=seed_index)
+    vertebra, more = _one_vertebra(ct, vertebra, offset, seed, f"label {label}")
+    notes += more
+    body = None
+    source = "segmentation"
+    if parts is not None:
+        part_array = _on_ct_grid(ct, parts, "body / posterior-elements segmentation")[box]
+        body = (part_array == int(body_label)) & vertebra
+        if not body.any():
+            raise VertebraError(f"the body label {body_label} does not overlap label {label} of the vertebra "
+                                f"segmentation ({_present_labels(part_array)} there); check --parts and its body label")
+        body, more = _clean(ct, body, "body segmentation")
+        body &= vertebra
+        notes += more
+        source = "segmentation with body split"
+    return VertebraMasks(ct, offset, vertebra, body, name, source, tuple(notes), cut_faces(vertebra, offset, ct.voxels.shape))
+
+
+def _clean(ct: CTVolume, mask: np.ndarray, what: str, seed_index=None) -> tuple[np.ndarray, list[str]]:
+    mask, notes = keep_largest_component(mask, ct, what, seed_index=seed_index)
+    mask, more = fill_holes(mask, ct, what)
+    return mask, notes + more
+
+
+def _one_vertebra(ct: CTVolume, mask: np.ndarray, offset, seed, what: str) -> tuple[np.ndarray, list[str]]:
+    """The mask itself when it holds one vertebral body; with several, the one holding the seed, else an error."""
+    spacing_kji = ct.spacing[::-1]
+    cores, count = body_cores(mask, spacing_kji)
+    if count == 0:
+        raise VertebraError(f"{what} is nowhere 10 mm thick, so it holds no vertebral body; check that the label is "
+                            "a whole vertebra (body and posterior elements), not a process or a thin slab")
+    if count == 1:
+        return mask, []
+    if seed is None:
+        raise VertebraError(f"{what} holds {count} vertebral bodies joined together; give a seed point inside the "
+                            "target's body (R,A,S) or correct the segmentation so it holds one vertebra")
+    parts = split_at_cores(mask, cores)
+    index = np.rint(ct.ras_to_ijk_points(seed)[0][::-1]).astype(int) - np.asarray(offset)
+    if np.any(index < 0) or np.any(index >= mask.shape) or parts[tuple(index)] == 0:
+        raise VertebraError(f"{what} holds {count} vertebral bodies joined together and the seed point is not on "
+                            "any of them; place the seed inside the target's body")
+    kept = parts == parts[tuple(index)]
+    return kept, [f"{what}: held {count} vertebral bodies joined together; kept the one holding the seed"]

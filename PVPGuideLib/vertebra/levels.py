@@ -1,0 +1,28 @@
+"""Vertebra level names and their TotalSegmentator (v2) label ids, which the phantom uses too."""
+
+from __future__ import annotations
+
+from .errors import VertebraError
+
+# TotalSegmentator v2 "total" task: vertebrae_S1 = 26, L5 = 27, ..., T12 = 32, ..., C1 = 50.
+_ORDER = ["S1", "L5", "L4", "L3", "L2", "L1"] + [f"T{n}" for n in range(12, 0, -1)] + [f"C{n}" for n in range(7, 0, -1)]
+TOTALSEGMENTATOR_LABELS = {name: 26 + index for index, name in enumerate(_ORDER)}
+LEVEL_NAMES = {label: name for name, label in TOTALSEGMENTATOR_LABELS.items()}
+
+
+def normalise_level(level: str) -> str:
+    """'l1' -> 'L1'; a clear error for a name that is no vertebra."""
+    name = str(level).strip().upper()
+    if name not in TOTALSEGMENTATOR_LABELS:
+        raise VertebraError(f"unknown vertebra level {level!r}: use a name such as T12, L1 or L5")
+    return name
+
+
+def label_for_level(level: str) -> int:
+    """TotalSegmentator id of a level name (L1 -> 31)."""
+    return TOTALSEGMENTATOR_LABELS[normalise_level(level)]
+
+
+def level_for_label(label: int) -> str:
+    """Level name of a TotalSegmentator id, or '' when the id names no vertebra (e.g. a custom label map)."""
+    return LEVEL_NAMES.get(int(label), "")

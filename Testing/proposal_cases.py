@@ -1,0 +1,55 @@
+"""Phantoms and vertebra analyses shared by the automatic-planning tests (built once per test session)."""
+
+from functools import cache
+
+import numpy as np
+
+from PVPGuideLib.geometry import VertebraFrame, needle_angles
+from PVPGuideLib.phantom import generate_phantom
+from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_ct, vertebra_from_labels
+
+L1 = 31
+# Poses and conditions of issue 4's acceptance: upright, 25 degrees about every axis (one at a time and all
+# together), a 30 % wedge fracture (upright and turned), low bone density, an LPS-stored oblique grid.
+SCENARIOS = {
+    "upright": {},
+    "about_R_25": {"rotation_deg": (25.0, 0.0, 0.0)},
+    "about_A_25": {"rotation_deg": (0.0, -25.0, 0.0)},
+    "about_S_25": {"rotation_deg": (0.0, 0.0, 25.0)},
+    "all_axes_25": {"rotation_deg": (25.0, -25.0, 25.0)},
+    "wedge_30": {"wedge_fraction": 0.3},
+    "wedge_30_turned": {"wedge_fraction": 0.3, "rotation_deg": (15.0, 25.0, -20.0)},
+    "low_density": {"bone_density": "low", "rotation_deg": (10.0, -10.0, 20.0)},
+    "lps_oblique_grid": {"direction": np.diag([-1.0, -1.0, 1.0]), "rotation_deg": (-25.0, 20.0, -15.0)},
+}
+
+
+@cache
+def phantom(name: str):
+    return generate_phantom(**SCENARIOS[name])
+
+
+@cache
+def analysis(name: str, source: str = "labels"):
+    """L1 of a scenario analysed from its labels, labels + body split ('parts'), or the CT alone ('ct')."""
+    p = phantom(name)
+    if source == "labels":
+        masks = vertebra_from_labels(p.ct, p.labels, L1)
+    elif source == "parts":
+        masks = vertebra_from_labels(p.ct, p.labels, L1, parts=p.parts)
+    else:
+        # A user's click inside the body, a few mm off its centre.
+        seed = np.asarray(p.truth["levels"]["L1"]["body_centre"]) + [3.0, -2.0, 2.0]
+        masks = vertebra_from_ct(p.ct, seed=seed, level="L1")
+    return analyse_vertebra(masks)
+
+
+def truth_frame(level_truth: dict) -> VertebraFrame:
+    f = level_truth["frame"]
+    return VertebraFrame.from_axes(origin=f["origin"], right=f["right"], anterior=f["anterior"], superior=f["superior"])
+
+
+def truth_angles(level_truth: dict, side: str):
+    """SPEC section 4 angles of the truth path B->C in the truth frame."""
+    plan = level_truth["plans"][side]
+    return needle_angles(np.subtract(plan["C"], plan["B"]), side, truth_frame(level_truth))

@@ -1,0 +1,124 @@
+"""Proposed B and C on the phantom against its SPEC section 3 construction: points within 1.5 mm, vertebra-frame
+angles within 1 degree, for every pose of issue 4, from the labels and from the CT alone; plans and sides."""
+
+import numpy as np
+import pytest
+from proposal_cases import SCENARIOS, analysis, phantom, truth_angles
+
+from PVPGuideLib.geometry import needle_angles
+from PVPGuideLib.proposal import propose_level, propose_plan, propose_points, recommend_side
+from PVPGuideLib.safety import check_safety
+from PVPGuideLib.skin import SkinEntryStatus
+
+POINT_TOLERANCE_MM = 1.5
+ANGLE_TOLERANCE_DEG = 1.0
+# Each pose from the labels, except: all axes from the CT alone, the upright wedge with the body split given;
+# low density from both.
+SOURCES = {"all_axes_25": "ct", "wedge_30": "parts"}
+CASES = [(name, SOURCES.get(name, "labels")) for name in SCENARIOS] + [("low_density", "ct")]
+
+
+@pytest.mark.parametrize(("scenario", "source"), CASES)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_spec_points_and_angles_match_the_construction(scenario, source, side):
+    level = phantom(scenario).truth["levels"]["L1"]
+    a = analysis(scenario, source)
+    points = propose_points(a, side, adjust=False)  # the SPEC construction itself
+    truth = level["plans"][side]
+    assert np.linalg.norm(points.b - truth["B"]) <= POINT_TOLERANCE_MM
+    assert np.linalg.norm(points.c - truth["C"]) <= POINT_TOLERANCE_MM
+    # Angles: the proposal in the analysed frame against the construction in the true frame.
+    mine = needle_angles(points.c - points.b, side, a.frame)
+    expected = truth_angles(level, side)
+    assert mine.transverse_deg == pytest.approx(expected.transverse_deg, abs=ANGLE_TOLERANCE_DEG)
+    assert mine.sagittal_deg == pytest.approx(expected.sagittal_deg, abs=ANGLE_TOLERANCE_DEG)
+    assert points.c_rule == truth["C_rule"]
+    assert points.c_depth_fraction == pytest.approx(truth["C_depth_fraction"], abs=0.03)
+
+
+def test_unchanged_when_safe_and_adjusted_when_not():
+    a = analysis("upright")
+    spec = propose_points(a, "left", adjust=False)
+    # 13G: the construction's path keeps its 1 mm from the canal (1.37 mm analytically), so nothing moves.
+    assert propose_points(a, "left", needle_gauge=13).adjustment is None
+    # 8G (4.19 mm) leaves 2.58 - 2.10 = 0.48 mm: C slides towards the midline until the canal check passes 1 mm,
+    # and stays across it.
+    thick = propose_points(a, "left", needle_gauge=8)
+    assert thick.adjustment is not None and thick.adjustment["C_shift_mm"] > 0
+    assert np.allclose(thick.adjustment["spec_C"], spec.c)
+    report = check_safety(a, b=thick.b, c=thick.c, side="left", needle_gauge=8)
+    assert report.value("spinal_canal") >= 1.0
+    across = np.dot(thick.c - a.body_centre, a.frame.right)
+    assert across >= 2.0 - 1e-6  # a left puncture targets the right half
+    assert np.allclose(thick.b, spec.b)
+
+
+def test_bilateral_multilevel_plan_and_recommendation():
+    p = phantom("upright")
+    from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
+
+    analyses = [analysis("upright"), analyse_vertebra(vertebra_from_labels(p.ct, p.labels, 30))]
+    plan = propose_plan(p.ct, None, analyses, side="both")
+    assert [(t.level, t.side) for t in plan.trajectories] == [("L1", "left"), ("L1", "right"), ("L2", "left"),
+                                                            ("L2", "right")]
+    for t in plan.trajectories:
+        assert t.a is None and t.skin_status is SkinEntryStatus.NO_SKIN_CROSSING  # no skin given
+        assert t.sections["safety"]["verdict"] in ("pass", "warn", "fail")
+        assert set(t.sections["proposal"]) >= {"C_rule", "C_depth_fraction", "adjustment"}
+        truth = p.truth["levels"][t.level]["plans"][t.side]
+        assert np.linalg.norm(t.b - truth["B"]) <= POINT_TOLERANCE_MM
+        assert np.linalg.norm(t.c - truth["C"]) <= POINT_TOLERANCE_MM
+    levels = plan.sections["proposal"]["levels"]
+    assert set(levels) == {"L1", "L2"} and levels["L1"]["planned_sides"] == ["left", "right"]
+    assert set(plan.sections["vertebrae"]) == {"L1", "L2"}
+    with pytest.raises(ValueError, match="twice"):
+        propose_plan(p.ct, None, [analyses[0], analyses[0]])
+
+
+def test_auto_side_plans_the_recommended_side_with_reasons():
+    p = phantom("about_S_25")
+    level = propose_level(p.ct, None, analysis("about_S_25"), side="auto")
+    assert level.planned_sides == (level.recommendation.side,)
+    reasons = " ".join(level.recommendation.reasons)
+    assert "canal clearance" in reasons and "left" in reasons and "right" in reasons
+    # The rule: a better verdict wins outright, whatever the clearances.
+    left, right = level.sides["left"], level.sides["right"]
+    assert recommend_side(left, right).side == recommend_side(right, left).side
+
+
+def test_skin_out_of_field_of_view_gives_b_and_c_without_a():
+    from PVPGuideLib.skin import skin_surface
+    from PVPGuideLib.volume import CTVolume
+
+    p = phantom("upright")
+    ct = p.ct
+    # Cut the scan 10 mm behind B (the canal's ring stays in view): the back's skin is outside the field of view.
+    b_j = ct.ras_to_ijk_points(p.truth["levels"]["L1"]["plans"]["left"]["B"])[0][1]
+    first = int(b_j - 10.0 / ct.spacing[1])
+    shift = np.eye(4)
+    shift[1, 3] = first
+    cropped = CTVolume(ct.voxels[:, first:, :], ct.ijk_to_ras @ shift)
+    labels = cropped.with_voxels(p.labels.voxels[:, first:, :])
+    from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
+
+    a = analyse_vertebra(vertebra_from_labels(cropped, labels, 31))
+    plan = propose_plan(cropped, skin_surface(cropped), [a], side="left")
+    (t,) = plan.trajectories
+    assert t.a is None and t.skin_status is SkinEntryStatus.SKIN_NOT_IN_FIELD_OF_VIEW
+    assert np.linalg.norm(t.c - p.truth["levels"]["L1"]["plans"]["left"]["C"]) <= POINT_TOLERANCE_MM
+    assert any("field of view" in w for w in plan.warnings)
+
+
+def test_one_call_for_the_slicer_module():
+    from PVPGuideLib.proposal import propose_b_and_c
+
+    p = phantom("upright")
+    segment = (p.labels.voxels == 31).astype(np.uint8)  # a Slicer segment exported as a label map (value 1)
+    result = propose_b_and_c(p.ct, segment, side="auto")
+    truth = p.truth["levels"]["L1"]["plans"][result.side]
+    assert result.side == result.recommendation.side
+    assert np.linalg.norm(result.b - truth["B"]) <= POINT_TOLERANCE_MM
+    assert np.linalg.norm(result.c - truth["C"]) <= POINT_TOLERANCE_MM
+    assert result.landmarks.frame is not None and result.safety.verdict in ("pass", "warn")
+    with pytest.raises(ValueError, match="side"):
+        propose_b_and_c(p.ct, segment, side="both")

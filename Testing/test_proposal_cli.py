@@ -1,0 +1,63 @@
+"""`pvpguide plan` proposing B and C: bilateral plan.json with safety and the recommendation; clear bad-input errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from PVPGuideLib.cli import EXIT_BAD_INPUT, main
+from PVPGuideLib.phantom import generate_phantom, write_phantom
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    # A coarser grid than the default keeps the scene and report quick to write.
+    p = generate_phantom(spacing=(1.2, 1.2, 2.0), rotation_deg=(0.0, 10.0, -15.0))
+    return p, write_phantom(p, tmp_path_factory.mktemp("phantom"))
+
+
+@pytest.fixture(scope="module")
+def bilateral(sample, tmp_path_factory):
+    _, paths = sample
+    out = tmp_path_factory.mktemp("plan")
+    code = main(["plan", "--ct", str(paths["ct"]), "--segmentation", str(paths["labels"]), "--level", "L1",
+                 "--parts", str(paths["parts"]), "--side", "both", "--out", str(out), "--quiet"])
+    assert code == 0
+    return json.loads((out / "plan.json").read_text())
+
+
+def test_bilateral_proposal_in_plan_json(sample, bilateral):
+    p, _ = sample
+    assert [(t["level"], t["side"]) for t in bilateral["trajectories"]] == [("L1", "left"), ("L1", "right")]
+    for t in bilateral["trajectories"]:
+        truth = p.truth["levels"]["L1"]["plans"][t["side"]]
+        # Accuracy is test_proposal's job (0.9 mm voxels); on this 1.2 mm grid the points land within 2.5 mm.
+        assert np.linalg.norm(np.subtract(t["points"]["B"], truth["B"])) <= 2.5
+        assert np.linalg.norm(np.subtract(t["points"]["C"], truth["C"])) <= 2.5
+        assert t["points"]["A"] is not None and t["angles_deg"]["vertebra"] is not None
+        safety = t["safety"]
+        assert safety["needle_gauge"] == 13 and safety["verdict"] in ("pass", "warn")
+        assert safety["checks"]["spinal_canal"]["distance_mm"] > 1.0
+        assert t["proposal"]["C_rule"] == "anterior_third"
+    level = bilateral["proposal"]["levels"]["L1"]
+    assert level["recommended_side"] in ("left", "right") and level["planned_sides"] == ["left", "right"]
+    assert len(level["reasons"]) >= 2
+    assert bilateral["vertebrae"]["L1"]["pedicles"]["left"]["isthmus_width_mm"] > 5.0
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--level", "L1"], "to propose B and C give --segmentation"),
+    (["--b", "1,2,3"], "give both --b and --c"),
+    (["--b", "1,2,3", "--c", "4,5,6", "--side", "both"], "--side both is for proposals"),
+    (["--segmentation", "{labels}", "--seed", "0,0,0"], "not both"),
+    (["--label", "31"], "to propose B and C give --segmentation"),
+    (["--segmentation", "{labels}", "--label", "40"], "label 40 is empty"),
+    (["--segmentation", "{labels}", "--level", "L1,L2", "--label", "31"], "one name per label"),
+])
+def test_bad_input_is_a_clear_error(sample, tmp_path, capsys, arguments, message):
+    _, paths = sample
+    arguments = [a.format(labels=paths["labels"]) for a in arguments]
+    out = tmp_path / "out"
+    assert main(["plan", "--ct", str(paths["ct"]), *arguments, "--out", str(out), "--quiet"]) == EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -1,0 +1,95 @@
+"""Automatic planning on real anatomy (TotalSegmentator example): safe paths for L1-L5, clear errors otherwise."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "totalseg_example"
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample not found at {DATA}")
+
+LEVELS = {"L1": 31, "L2": 30, "L3": 29, "L4": 28, "L5": 27}
+CANAL_FLOOR_MM = 1.0
+
+
+@pytest.fixture(scope="module")
+def coarse():
+    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.skin import skin_surface
+
+    ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
+    labels = read_labelmap(DATA / "labels_T11_S1_3mm.nii.gz", ct)
+    bodies = read_labelmap(DATA / "labels_vertebral_body_3mm.nii.gz", ct)  # 1 = vertebral body (2 = discs)
+    return ct, labels, bodies, skin_surface(ct)
+
+
+@pytest.fixture(scope="module")
+def plan(coarse):
+    from PVPGuideLib.proposal import propose_plan
+    from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
+
+    ct, labels, bodies, skin = coarse
+    analyses = [analyse_vertebra(vertebra_from_labels(ct, labels, value, parts=bodies)) for value in LEVELS.values()]
+    return propose_plan(ct, skin, analyses, side="both", needle_gauge=13)
+
+
+def test_every_proposed_path_is_safe(plan, coarse):
+    ct, labels, _, _ = coarse
+    vertebrae = plan.sections["vertebrae"]
+    assert [(t.level, t.side) for t in plan.trajectories] == [(n, s) for n in LEVELS for s in ("left", "right")]
+    for t in plan.trajectories:
+        where = f"{t.level} {t.side}"
+        safety = t.sections["safety"]["checks"]
+        assert safety["spinal_canal"]["distance_mm"] >= CANAL_FLOOR_MM, where
+        # In bone from B to C: every sample of the segmentation along the path (past the entry voxel) is this vertebra.
+        samples = t.b + np.linspace(0.0, 1.0, 400)[:, None] * (t.c - t.b)
+        kji = np.rint(ct.ras_to_ijk_points(samples)[:, ::-1]).astype(int)
+        inside = labels.voxels[tuple(kji.T)] == LEVELS[t.level]
+        skip = int(np.ceil(400 * 3.0 / np.linalg.norm(t.c - t.b)))  # the first 3 mm: B's own 3 mm voxel
+        assert inside[skip:].all(), where
+        # In the anterior third of the body, across the midline.
+        assert t.sections["proposal"]["C_depth_fraction"] >= 2.0 / 3.0 - 1e-6, where
+        plane = vertebrae[t.level]["midsagittal_plane"]
+        across = np.dot(t.c - plane["point"], plane["normal"]) * (1.0 if t.side == "left" else -1.0)
+        assert across >= 1.0, where
+        assert t.a is not None and t.lengths.ac_mm > t.lengths.bc_mm, where  # A on the real skin
+
+
+def test_t12_cut_by_the_field_of_view_is_a_clear_error(coarse):
+    from PVPGuideLib.vertebra import VertebraError, analyse_vertebra, vertebra_from_labels
+
+    ct, labels, bodies, _ = coarse
+    with pytest.raises(VertebraError, match="superior endplate is cut by the CT's field of view"):
+        analyse_vertebra(vertebra_from_labels(ct, labels, 32, parts=bodies))
+
+
+def test_ct_alone_on_a_coarse_scan_is_a_clear_error(coarse):
+    from PVPGuideLib.vertebra import VertebraError, vertebra_from_ct
+
+    ct, labels, bodies, _ = coarse
+    seed = ct.ijk_to_ras_points(np.argwhere((labels.voxels == 31) & (bodies.voxels == 1))[:, ::-1]).mean(axis=0)
+    with pytest.raises(VertebraError, match="not a closed shell|give a segmentation"):
+        vertebra_from_ct(ct, seed=seed, level="L1")
+
+
+def test_dicom_case_gives_marked_results_not_a_crash():
+    """The DICOM slab's T12 label is poor (TotalSegmentator on 20 slices: holes, a third of the inferior endplate at
+    the scan's edge); the proposal must still be a marked result or a clear error."""
+    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.proposal import propose_plan
+    from PVPGuideLib.vertebra import VertebraError, analyse_vertebra, vertebra_from_labels
+
+    ct = read_ct(DATA / "dicom_T11_T12")
+    labels = read_labelmap(DATA / "labels_dicom_T11_T12.nii.gz", ct)
+    try:
+        analysis = analyse_vertebra(vertebra_from_labels(ct, labels, 32))
+    except VertebraError as error:
+        assert "T12" in str(error) or "label 32" in str(error)
+        return
+    assert any("inferior endplate" in n for n in analysis.notes)
+    plan = propose_plan(ct, None, [analysis], side="both")
+    for t in plan.trajectories:
+        verdict = t.sections["safety"]["verdict"]
+        assert verdict in ("pass", "warn", "fail")
+        if verdict == "fail":
+            assert any("FAILS safety checks" in w for w in plan.warnings)
