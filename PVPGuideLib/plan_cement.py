@@ -25,3 +25,22 @@ def add_cement_prediction(trajectory: Trajectory, ct: CTVolume, body_mask: np.nd
 def cement_file_prefix(trajectory: Trajectory) -> str:
     """File-name prefix of a trajectory's cement pictures: '<level>_<side>_'."""
     return f"{trajectory.level or 'level'}_{trajectory.side}_"
+
+
+def body_masks_from_analysis(analysis) -> tuple[np.ndarray, np.ndarray]:
+    """(body, posterior elements) bool masks on the whole CT grid from a vertebra analysis (PVPGuideLib.vertebra).
+
+    The analysis holds its masks on a crop of the CT; a given body label is used as is, otherwise the body
+    is split from the posterior elements by PVPGuideLib.cement.split_body.
+    """
+    from .cement import split_body
+
+    masks = analysis.masks
+    crop = tuple(slice(o, o + n) for o, n in zip(masks.offset, masks.vertebra.shape, strict=True))
+    vertebra = np.zeros(masks.ct.voxels.shape, dtype=bool)
+    vertebra[crop] = masks.vertebra
+    if masks.body is None:
+        return split_body(masks.ct, vertebra)
+    body = np.zeros_like(vertebra)
+    body[crop] = masks.body & masks.vertebra
+    return body, vertebra & ~body

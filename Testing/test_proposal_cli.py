@@ -21,9 +21,28 @@ def bilateral(sample, tmp_path_factory):
     _, paths = sample
     out = tmp_path_factory.mktemp("plan")
     code = main(["plan", "--ct", str(paths["ct"]), "--segmentation", str(paths["labels"]), "--level", "L1",
-                 "--parts", str(paths["parts"]), "--side", "both", "--out", str(out), "--quiet"])
+                 "--parts", str(paths["parts"]), "--side", "both", "--cement-volume", "3.5", "--out", str(out), "--quiet"])
     assert code == 0
-    return json.loads((out / "plan.json").read_text())
+    data = json.loads((out / "plan.json").read_text())
+    data["_out"] = str(out)
+    return data
+
+
+def test_bilateral_plan_predicts_cement_and_builds_one_plate(bilateral):
+    from pathlib import Path
+
+    out = Path(bilateral["_out"])
+    sections = [t["guide"] for t in bilateral["trajectories"]]
+    assert sections[0] == sections[1]  # one plate with two sleeves
+    guide = sections[0]
+    assert guide["stl"] == "guide_L1_bilateral.stl" and (out / guide["stl"]).is_file()
+    assert guide["watertight"] and len(guide["sleeves"]) == 2
+    for t in bilateral["trajectories"]:
+        cement = t["cement"]
+        assert cement["planned_volume_ml"] == 3.5
+        assert cement["bcv_ml"] == pytest.approx(3.5, rel=0.02)  # SPEC: within 2 % of the request
+        assert cement["side"] == t["side"]
+        assert (out / cement["projections"]["ap"]).is_file()
 
 
 def test_bilateral_proposal_in_plan_json(sample, bilateral):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 
+from ..cement import DEFAULT_PLANNED_VOLUME_ML
 from ..ct_io import read_ct, read_labelmap
 from ..display import trajectory_summary_lines
 from ..plan import build_plan, check_points, plan_trajectory
+from ..plan_cement import add_cement_prediction, body_masks_from_analysis
+from ..plan_guide import add_guide_plates
 from ..progress import Steps
 from ..skin import skin_surface
 from .common import add_needle_gauge, add_output_options, print_json, progress_for, ras_point, say, warn
@@ -61,6 +65,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--body-label", type=int, default=1, help="body label in --parts (default 1)")
     parser.add_argument("--seed", action="append", type=ras_point, default=[], metavar="R,A,S",
                         help="a point inside the vertebral body, one per level, to segment it from the CT alone")
+    parser.add_argument("--cement-volume", type=float, default=DEFAULT_PLANNED_VOLUME_ML, metavar="ML",
+                        help=f"planned cement volume for the predicted spread when the vertebra is known "
+                             f"(default {DEFAULT_PLANNED_VOLUME_ML} ml)")
+    parser.add_argument("--no-cement", action="store_true", help="skip the cement prediction")
+    parser.add_argument("--no-guide", action="store_true", help="skip the guide plate")
     add_needle_gauge(parser)
     add_output_options(parser, "pvpguide-plan")
 
@@ -79,8 +88,8 @@ def run(args) -> int:
         raise ValueError("to propose B and C give --segmentation (with --label or --level) or --seed R,A,S inside the "
                          "vertebral body (CT alone); or give --b and --c")
     progress = progress_for(args)
-    steps = Steps(["reading the CT", "analysing the vertebrae", "finding the skin", "planning", "writing outputs"],
-                  progress)
+    steps = Steps(["reading the CT", "analysing the vertebrae", "finding the skin", "planning", "predicting the cement",
+                   "building the guide plate", "writing outputs"], progress)
     protected = [args.ct, args.segmentation, args.parts]
     out = check_output_folder(args.out, protected_paths=protected)
     steps.start("reading the CT")
@@ -100,6 +109,12 @@ def run(args) -> int:
         plan = propose_plan(ct, skin, analyses, side=args.side or "auto", needle_gauge=args.needle_gauge)
     if label_map is not None:
         plan.artifacts["vertebra_labels"] = label_map
+    if not args.no_cement and analyses:
+        steps.start("predicting the cement")
+        _add_cement(plan, analyses, args.cement_volume)
+    if not args.no_guide:
+        steps.start("building the guide plate")
+        plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))
     steps.start("writing outputs")
     data = write_plan_outputs(plan, out, ct_path=str(args.ct))
     steps.done()
@@ -118,6 +133,20 @@ def run(args) -> int:
             say(args, f"{level}: recommended side {info['recommended_side']} ({'; '.join(info['reasons'])})")
         say(args, f"wrote {out / 'plan.json'}, {out / 'plan.mrb'} and {out / 'report.html'}")
     return 0
+
+
+def _add_cement(plan, analyses, volume_ml: float) -> None:
+    """Predicted cement for every trajectory whose vertebra was analysed (SPEC section 6)."""
+    by_level = {a.level: a for a in analyses}
+    masks = {}
+    for t in plan.trajectories:
+        analysis = by_level.get(t.level) or (analyses[0] if len(analyses) == 1 else None)
+        if analysis is None:
+            continue
+        if id(analysis) not in masks:
+            masks[id(analysis)] = body_masks_from_analysis(analysis)
+        body, posterior = masks[id(analysis)]
+        add_cement_prediction(t, plan.ct, body, volume_ml=volume_ml, posterior_mask=posterior)
 
 
 def _analyses(ct, args, levels, labels, manual):
