@@ -18,13 +18,14 @@ def add_guide_plates(plan: Plan, out_dir, *, options: GuideOptions | None = None
     meshes = plan.artifacts.setdefault("guide_meshes", {})
     for result, section in plan_guides(plan, out_dir, options=options, coordinate_system=coordinate_system):
         level, side = section["level"], section["side"]
+        where = f"{level or 'level ?'} {side}"
         for t in plan.trajectories:
             if t.level == level and side in ("bilateral", t.side):
                 t.sections["guide"] = section
                 if result is not None:
                     meshes[(level, t.side)] = result.mesh
         if result is None:
-            warnings.append(f"{level} {side}: no guide plate: {section.get('error', 'it could not be built')}")
+            warnings.append(f"{where}: no guide plate: {section.get('error', 'it could not be built')}")
         else:
-            warnings.extend(f"{level} {side}: guide plate: {w}" for w in section.get("warnings", []))
+            warnings.extend(f"{where}: guide plate: {w}" for w in section.get("warnings", []))
     return warnings

@@ -55,7 +55,12 @@ def test_plan_json_content(planned, ct_file):
     lengths = t["lengths_mm"]
     assert lengths["BC"] == pytest.approx(np.linalg.norm(C - B))
     assert lengths["AB"] + lengths["BC"] == pytest.approx(lengths["AC"])
-    assert data["warnings"] == []
+    # No vertebra known: the guide plate is built without the spinous-process ridge, and says so; every
+    # warning is the guide plate's (the path itself is clean).
+    assert "L1 left: guide plate: no midline plane was given: no spinous-process ridge was made" in data["warnings"]
+    assert all(w.startswith("L1 left: guide plate: ") for w in data["warnings"])
+    assert t["guide"]["stl"] == "guide_L1_left.stl" and t["guide"]["watertight"]
+    assert "cement" not in t  # no vertebra, no body to fill
 
 
 def test_plan_scene_reopens_exactly(planned):
@@ -135,4 +140,5 @@ def test_existing_outputs_replaced_whole_and_inputs_untouched(ct_file, tmp_path)
     assert json.loads((tmp_path / "plan.json").read_text())["schema"] == "pvpguide.plan/1"
     assert (tmp_path / "notes.txt").read_text() == "user file"
     assert ct_file.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "plan.json", "plan.mrb", "report.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["guide_left.stl", "notes.txt", "plan.json", "plan.mrb",
+                                                         "report.html"]
