@@ -31,6 +31,7 @@ from PVPGuideLib.mrml.planning_cement import cement_rows
 from PVPGuideLib.mrml.planning_display import measurement_rows
 from PVPGuideLib.mrml.planning_guide import guide_rows, missing_guide_packages
 from PVPGuideLib.mrml.planning_logic import FIELDS, PlanningLogic
+from PVPGuideLib.mrml.planning_proposal import proposal_text, safety_rows
 
 USER_GUIDE_URL = "https://github.com/pvpguide/SlicerPVPGuide/blob/main/docs/user-guide.md"
 
@@ -152,6 +153,7 @@ class PVPGuideParameterNode:
     guideSection: str = ""
     guideInputs: str = ""
     guideFolder: str = ""
+    proposalSection: str = ""
     status: str = ""
 
 
@@ -183,6 +185,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
 
         self.ui.vertebraSegmentSelector.connect("currentSegmentChanged(QString)", self.onSegmentChanged)
+        self.ui.proposePointsButton.connect("clicked(bool)", self.onProposePoints)
         self.ui.findSkinEntryButton.connect("clicked(bool)", self.onFindSkinEntry)
         self.ui.lockPointsButton.connect("clicked(bool)", self.onLockPoints)
         self.ui.measureButton.connect("clicked(bool)", self.onMeasure)
@@ -198,6 +201,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.measurementsTable.setHorizontalHeaderLabels([_("Quantity"), _("Value")])
         self.ui.cementTable.setHorizontalHeaderLabels([_("Score"), _("Value")])
         self.ui.guideTable.setHorizontalHeaderLabels([_("Property"), _("Value")])
+        self.ui.safetyTable.setHorizontalHeaderLabels([_("Safety check"), _("Distance"), _("Verdict")])
 
         self.initializeParameterNode()
 
@@ -262,7 +266,9 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         hasCt = pn.ctVolume is not None
         self.ui.findSkinEntryButton.enabled = hasCt and not pn.pointsLocked
         self.ui.measureButton.enabled = hasCt
-        self.ui.predictCementButton.enabled = hasCt and pn.vertebraSegmentation is not None and bool(pn.vertebraSegmentId)
+        hasVertebra = pn.vertebraSegmentation is not None and bool(pn.vertebraSegmentId)
+        self.ui.proposePointsButton.enabled = hasCt and hasVertebra and not pn.pointsLocked
+        self.ui.predictCementButton.enabled = hasCt and hasVertebra
         self.ui.designGuideButton.enabled = hasCt and bool(pn.measurements)  # the logic says when A is missing
         self.ui.saveGuideButton.enabled = hasCt and bool(pn.guideSection)
         self.ui.exportPlanButton.enabled = bool(pn.measurements)
@@ -272,14 +278,17 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._showRows(self.ui.cementTable, cement_rows(cement, self.logic.cementStatus() if cement else None))
         guide = json.loads(pn.guideSection) if pn.guideSection else None
         self._showRows(self.ui.guideTable, guide_rows(guide, self.logic.guideStatus() if guide else None))
+        proposal = json.loads(pn.proposalSection) if pn.proposalSection else None
+        self._showRows(self.ui.safetyTable, safety_rows(proposal))
+        self.ui.proposalLabel.text = proposal_text(proposal, self.logic.proposalStatus() if proposal else None)
         self.ui.statusLabel.text = pn.status
 
     @staticmethod
     def _showRows(table, rows) -> None:
         table.setRowCount(len(rows))
-        for row, (quantity, value) in enumerate(rows):
-            table.setItem(row, 0, qt.QTableWidgetItem(quantity))
-            table.setItem(row, 1, qt.QTableWidgetItem(value))
+        for row, cells in enumerate(rows):
+            for column, text in enumerate(cells):
+                table.setItem(row, column, qt.QTableWidgetItem(text))
         table.resizeColumnsToContents()
 
     def _observePointNodes(self, nodes) -> None:
@@ -330,6 +339,11 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 return action(progress)
         finally:
             progressDialog.close()
+
+    def onProposePoints(self) -> None:
+        self.ui.measurementsCollapsibleButton.collapsed = False
+        self._runWithProgress(_("Proposing B and C..."), _("Failed to propose B and C."),
+                              lambda progress: self.logic.proposePoints(progress=progress))
 
     def onFindSkinEntry(self) -> None:
         self._runWithProgress(_("Finding skin entry A..."), _("Failed to find skin entry A."), self.logic.findSkinEntry)
@@ -428,6 +442,12 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
     def setPoint(self, name: str, ras) -> None:
         self.planning.set_point(name, ras)
 
+    def proposePoints(self, side: str | None = None, progress=None) -> dict:
+        return self.planning.propose_points(side=side, progress=progress)
+
+    def proposalStatus(self):
+        return self.planning.proposal_status()
+
     def findSkinEntry(self, progress=None):
         return self.planning.find_skin_entry(progress)
 
@@ -488,8 +508,9 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
         slicer.mrmlScene.Clear()
 
     def runTest(self):
-        for test in (self.test_PlacePointsGivesMeasurements, self.test_FindSkinEntry, self.test_PredictCement,
-                     self.test_DesignGuide, self.test_WriteReport, self.test_SaveAndReopen, self.test_BadInputIsRefused):
+        for test in (self.test_PlacePointsGivesMeasurements, self.test_FindSkinEntry, self.test_ProposeBAndC,
+                     self.test_PredictCement, self.test_DesignGuide, self.test_WriteReport, self.test_SaveAndReopen,
+                     self.test_BadInputIsRefused):
             self.setUp()
             try:
                 test()
@@ -508,6 +529,10 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
     def test_FindSkinEntry(self):
         self.delayDisplay("Find skin entry A")
         scenarios.find_skin_entry(slicer.mrmlScene, self.phantom(), side="left")
+
+    def test_ProposeBAndC(self):
+        self.delayDisplay("Propose B and C from the vertebra segment: SPEC points, A, safety checks")
+        scenarios.propose_points(slicer.mrmlScene, self.phantom(), side="left")
 
     def test_PredictCement(self):
         self.delayDisplay("Predict the cement spread: volume, segment 'cement', scores against the conventional path")

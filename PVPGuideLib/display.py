@@ -45,3 +45,17 @@ def trajectory_summary_lines(t) -> list[str]:
         lines.append(f"  entry offsets: {format_length(offsets.from_midline_mm)} from the midline, "
                      f"{format_length(offsets.from_spinous_tip_mm)} from the spinous-process tip (+ cranial)")
     return lines
+
+
+def plan_summary_lines(plan, data: dict) -> list[str]:
+    """What `pvpguide plan` and `demo` print: each trajectory, its safety verdict, the side recommendations."""
+    lines = []
+    for t in plan.trajectories:
+        lines.extend(trajectory_summary_lines(t))
+        safety = t.sections.get("safety")
+        if safety:
+            failed = f" - failed: {', '.join(safety['failed'])}" if safety["failed"] else ""
+            lines.append(f"  safety ({safety['needle_gauge']}G): {safety['verdict']}{failed}")
+    for level, info in sorted(data.get("proposal", {}).get("levels", {}).items()):
+        lines.append(f"{level}: recommended side {info['recommended_side']} ({'; '.join(info['reasons'])})")
+    return lines

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 from guide_synthetic import assert_printable
+from phantom_truth import landmarks_from_truth
 
-from PVPGuideLib.cli.demo import landmarks_from_truth
 from PVPGuideLib.guide import plan_guides, read_stl
 from PVPGuideLib.phantom import generate_phantom
 from PVPGuideLib.plan import build_plan, plan_trajectory

@@ -15,9 +15,10 @@ UI = ROOT / "PVPGuide" / "Resources" / "UI" / "PVPGuide.ui"
 SOURCE = MODULE.read_text()
 TREE = ast.parse(SOURCE)
 # Buttons of capabilities that arrive with later issues: present, disabled, and wired to nothing.
-LATER_BUTTONS = {"proposePointsButton": "issue 4"}
+LATER_BUTTONS = {}
 # Buttons of capabilities that have landed: {button: (its handler, the logic method it runs)}.
-AVAILABLE_BUTTONS = {"predictCementButton": ("onPredictCement", "predictCement"),
+AVAILABLE_BUTTONS = {"proposePointsButton": ("onProposePoints", "proposePoints"),
+                     "predictCementButton": ("onPredictCement", "predictCement"),
                      "designGuideButton": ("onDesignGuide", "designGuide"),
                      "saveGuideButton": ("onSaveGuide", "designGuide"),
                      "writeReportButton": ("onWriteReport", "writeReport")}
@@ -161,7 +162,9 @@ def test_widget_wraps_actions_and_cleans_up():
         assert "tryWithErrorDisplay" in ast.unparse(widget[name]), f"{name} must show errors with tryWithErrorDisplay"
     run_with_progress = ast.unparse(widget["_runWithProgress"])
     assert "createProgressDialog" in run_with_progress and "waitCursor=True" in run_with_progress
-    for name in ("onFindSkinEntry", "onPredictCement", "onDesignGuide", "onSaveGuide", "onWriteReport"):  # long steps
+    long_steps = ("onProposePoints", "onFindSkinEntry", "onPredictCement", "onDesignGuide", "onSaveGuide",
+                  "onWriteReport")
+    for name in long_steps:
         assert "self._runWithProgress(" in ast.unparse(widget[name]), f"{name} must show a progress dialog"
 
 
@@ -172,8 +175,8 @@ def test_self_test_has_one_method_per_scenario():
         calls = re.findall(r"scenarios\.(\w+)\(", ast.unparse(node))
         assert len(calls) == 1, f"{name} should run exactly one scenario, runs {calls}"
         called[calls[0]] = name
-    public = {name for name in ("place_points_and_measure", "find_skin_entry", "predict_cement", "design_guide",
-                                "write_report", "save_and_reopen", "bad_input")}
+    public = {name for name in ("place_points_and_measure", "find_skin_entry", "propose_points", "predict_cement",
+                                "design_guide", "write_report", "save_and_reopen", "bad_input")}
     assert set(called) == public and all(callable(getattr(scenarios, name)) for name in public)
     run_test = ast.unparse(_methods(module_class("PVPGuideTest"))["runTest"])
     assert all(f"self.{name}" in run_test for name in tests)

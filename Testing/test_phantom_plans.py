@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
+from phantom_truth import landmarks_from_truth
 from scipy.ndimage import map_coordinates
 from synthetic import rotation_matrix
 
 from PVPGuideLib.cli import main
-from PVPGuideLib.cli.demo import landmarks_from_truth
 from PVPGuideLib.geometry import distance_point_to_line
 from PVPGuideLib.phantom import generate_phantom
 from PVPGuideLib.plan import plan_trajectory
@@ -81,17 +81,24 @@ def demo_out(tmp_path_factory):
     return out
 
 
-def test_demo_plans_l1_from_the_left_with_the_constructed_points(demo_out):
+def test_demo_proposes_l1_from_the_left_close_to_the_constructed_points(demo_out):
     data = json.loads((demo_out / "plan.json").read_text())
     truth = json.loads((demo_out / "sample" / "truth.json").read_text())
     (t,) = data["trajectories"]
     assert (t["level"], t["side"]) == ("L1", "left")
-    assert t["points"]["B"] == truth["levels"]["L1"]["plans"]["left"]["B"]
-    assert t["points"]["C"] == truth["levels"]["L1"]["plans"]["left"]["C"]
+    constructed = truth["levels"]["L1"]["plans"]["left"]
+    # Issue 4's acceptance: proposed B and C within 1.5 mm of the SPEC points as constructed...
+    assert np.linalg.norm(np.subtract(t["points"]["B"], constructed["B"])) <= 1.5
+    assert np.linalg.norm(np.subtract(t["points"]["C"], constructed["C"])) <= 1.5
     assert t["skin_entry"] == "found"
-    transverse, sagittal = _truth_angles(truth["levels"]["L1"], np.array(t["points"]["A"]), "left")
-    assert t["angles_deg"]["vertebra"]["transverse"] == pytest.approx(transverse, abs=1e-6)
-    assert t["angles_deg"]["vertebra"]["sagittal"] == pytest.approx(sagittal, abs=1e-6)
+    # ...and vertebra-frame angles within 1 degree of the constructed path's (its A from the plan's skin).
+    a = np.array(t["points"]["A"])
+    b_true = np.array(constructed["B"])
+    a_true = a + (b_true - np.array(t["points"]["B"]))  # the same skin region; angles barely depend on A
+    transverse, sagittal = _truth_angles(truth["levels"]["L1"], a_true, "left")
+    assert t["angles_deg"]["vertebra"]["transverse"] == pytest.approx(transverse, abs=1.0)
+    assert t["angles_deg"]["vertebra"]["sagittal"] == pytest.approx(sagittal, abs=1.0)
+    assert t["safety"]["needle_gauge"] == 13 and t["safety"]["verdict"] in ("pass", "warn")
     assert data["ct"]["path"] == "sample/ct.nrrd"
     cement = t["cement"]
     assert cement["planned_volume_ml"] == 4.5

@@ -105,7 +105,8 @@ def test_cement_rows_use_the_display_rounding():
 
 def test_a_command_line_plan_with_cement_opens_with_the_panel_restored(phantom, tmp_path):
     """`pvpguide demo`-like plan.mrb: CT, vertebrae, points, landmarks, measurements and the cement are adopted."""
-    from PVPGuideLib.cli.demo import landmarks_from_truth
+    from phantom_truth import landmarks_from_truth
+
     from PVPGuideLib.mrml.plan_scene import save_plan_scene
     from PVPGuideLib.plan import build_plan, plan_trajectory
     from PVPGuideLib.plan_cement import add_cement_prediction

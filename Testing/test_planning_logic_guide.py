@@ -118,7 +118,8 @@ def test_guide_rows_round_for_display_and_say_when_out_of_date():
 
 def test_a_command_line_plan_with_a_guide_opens_with_the_plate_adopted(phantom, tmp_path):
     """`pvpguide demo`-like plan.mrb: the plate's model, section and options are the panel's, and current."""
-    from PVPGuideLib.cli.demo import landmarks_from_truth
+    from phantom_truth import landmarks_from_truth
+
     from PVPGuideLib.mrml.plan_scene import save_plan_scene
     from PVPGuideLib.plan import build_plan, plan_trajectory
     from PVPGuideLib.plan_guide import add_guide_plates

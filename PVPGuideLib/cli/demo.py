@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
-from ..display import trajectory_summary_lines
-from ..geometry import VertebraFrame
-from ..plan import VertebraLandmarks, build_plan, plan_trajectory
+from ..display import plan_summary_lines
+from ..plan import build_plan
 from ..plan_cement import add_cement_prediction
 from ..plan_guide import add_guide_plates
 from ..progress import Steps
+from ..proposal import plan_side
 from ..skin import skin_surface
+from ..vertebra import analyse_vertebra, vertebra_from_labels
 from .common import add_needle_gauge, add_output_options, print_json, progress_for, say, warn
 from .outputs import check_output_folder, write_plan_outputs
 
@@ -24,9 +23,10 @@ EPILOG = """examples:
   pvpguide demo --side right --out demo-right
   pvpguide demo --rotation 10,-15,20 --wedge 0.3   # a rotated spine with a 30 % wedge fracture
 
-The phantom is generated locally (seeded, no download). Until automatic planning is
-available, B and C are the phantom's constructed SPEC points. The cement spread is predicted
-for the planned volume and compared with the conventional path to the body centre. Outputs: OUT/plan.json,
+The phantom is generated locally (seeded, no download). B and C are proposed automatically
+from the phantom's vertebra labels (as `pvpguide plan --segmentation` does), checked for
+safety, the cement spread is predicted for the planned volume and compared with the
+conventional path to the body centre, and the guide plate is built. Outputs: OUT/plan.json,
 OUT/plan.mrb (open in 3D Slicer), OUT/report.html, the guide plate OUT/guide_L1_left.stl
 (LPS, mm) and OUT/sample/ (the phantom CT, labels and ground truth)."""
 
@@ -52,24 +52,11 @@ def add_arguments(parser) -> None:
 BODY_PART, POSTERIOR_PART = 1, 2  # the phantom's `parts` labels
 
 
-def landmarks_from_truth(level_truth: dict) -> VertebraLandmarks:
-    """The phantom's constructed vertebra frame, midsagittal plane and spinous-process tip."""
-    frame = level_truth["frame"]
-    plane = level_truth["midsagittal_plane"]
-    return VertebraLandmarks(
-        frame=VertebraFrame.from_axes(origin=frame["origin"], right=frame["right"], anterior=frame["anterior"],
-                                      superior=frame["superior"]),
-        midline_point=np.asarray(plane["point"], float),
-        midline_normal=np.asarray(plane["normal"], float),
-        spinous_tip=np.asarray(level_truth["spinous_tip"], float),
-    )
-
-
 def run(args) -> int:
     from ..phantom import generate_phantom, write_phantom
 
     progress = progress_for(args)
-    steps = Steps(["generating the phantom", "finding the skin", "measuring the trajectory", "predicting the cement",
+    steps = Steps(["generating the phantom", "finding the skin", "proposing B and C", "predicting the cement",
                    "building the guide plate", "writing outputs"], progress)
     out = check_output_folder(args.out)
     steps.start("generating the phantom")
@@ -77,12 +64,14 @@ def run(args) -> int:
     write_phantom(phantom, out / "sample")
     steps.start("finding the skin")
     skin = skin_surface(phantom.ct)
-    steps.start("measuring the trajectory")
+    steps.start("proposing B and C")
     level = phantom.truth["target_level"]
     truth = phantom.truth["levels"][level]
-    points = truth["plans"][args.side]
-    trajectory = plan_trajectory(phantom.ct, skin, b=points["B"], c=points["C"], side=args.side, level=level,
-                                 landmarks=landmarks_from_truth(truth))
+    # The same automatic planning as `pvpguide plan` (SPEC section 3 from the vertebra's labels); the
+    # phantom's constructed points are the tests' ground truth, not the demo's input.
+    analysis = analyse_vertebra(vertebra_from_labels(phantom.ct, phantom.labels, truth["label"], level=level,
+                                                     parts=phantom.parts, body_label=BODY_PART))
+    trajectory = plan_side(phantom.ct, skin, analysis, args.side, needle_gauge=args.needle_gauge).trajectory
     steps.start("predicting the cement")
     labels, parts = phantom.labels.voxels, phantom.parts.voxels
     vertebra = labels == truth["label"]
@@ -101,6 +90,6 @@ def run(args) -> int:
     if args.json:
         print_json(data)
     else:
-        say(args, "\n".join(trajectory_summary_lines(trajectory)))
+        say(args, "\n".join(plan_summary_lines(plan, data)))
         say(args, f"wrote {out / 'plan.json'}, {out / 'plan.mrb'} and the phantom in {out / 'sample'}")
     return 0

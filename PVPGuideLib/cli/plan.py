@@ -9,7 +9,7 @@ import numpy as np
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
 from ..ct_io import read_ct, read_labelmap
-from ..display import trajectory_summary_lines
+from ..display import plan_summary_lines
 from ..plan import build_plan, check_points, plan_trajectory
 from ..plan_cement import add_cement_prediction, body_masks_from_analysis
 from ..plan_guide import add_guide_plates
@@ -123,14 +123,7 @@ def run(args) -> int:
     if args.json:
         print_json(data)
     else:
-        for t in plan.trajectories:
-            say(args, "\n".join(trajectory_summary_lines(t)))
-            safety = t.sections.get("safety")
-            if safety:
-                say(args, f"  safety ({safety['needle_gauge']}G): {safety['verdict']}"
-                          + (f" - failed: {', '.join(safety['failed'])}" if safety["failed"] else ""))
-        for level, info in sorted(data.get("proposal", {}).get("levels", {}).items()):
-            say(args, f"{level}: recommended side {info['recommended_side']} ({'; '.join(info['reasons'])})")
+        say(args, "\n".join(plan_summary_lines(plan, data)))
         say(args, f"wrote {out / 'plan.json'}, {out / 'plan.mrb'} and {out / 'report.html'}")
     return 0
 

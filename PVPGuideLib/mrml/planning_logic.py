@@ -35,6 +35,7 @@ from .planning_guide import (
     guide_status,
     write_report_guide,
 )
+from .planning_proposal import add_proposal_to_plan_json, proposal_status
 from .scene import scene_of
 from .transforms import world_matrix
 
@@ -95,6 +96,7 @@ RESULTS = (
     Setting("guideSection", str, ""),  # plan.json's per-trajectory `guide` section of the last plate
     Setting("guideInputs", str, ""),  # what it was designed for (A, C, side, level, gauge, skin, landmarks, options)
     Setting("guideFolder", str, ""),  # where its STL was written ("" when not written)
+    Setting("proposalSection", str, ""),  # the last "Propose B and C": safety checks, recommended side, what for
     Setting("status", str, ""),
 )
 # Node references (role = field name, as parameterNodeWrapper stores a node) and their MRML classes.
@@ -121,7 +123,7 @@ _COMMAND_LINE_ROLES = {"ctVolume": "ct", "skinModel": "skin", "pointA": "A", "po
 _MEASUREMENT_KEYS = ("level", "side", "points", "skin_entry", "angles_deg", "lengths_mm", "entry_offsets_mm",
                      "grid_position", "vertebra_frame", "midsagittal_plane", "spinous_tip", "warnings")
 _JSON_RESULTS = ("vertebraLandmarks", "skinEntryPoint", "measurements", "needleViewMatrix", "cementSection",
-                 "cementInputs", "guideSection", "guideInputs")
+                 "cementInputs", "guideSection", "guideInputs", "proposalSection")
 
 
 def _encode(setting: Setting, value) -> str:
@@ -709,6 +711,22 @@ class PlanningLogic:
         self._cement_cache = (text, t.artifacts["cement_scores"])
         return self._cement_cache[1], None
 
+    # ---- proposal (PVPGuideLib.mrml.planning_proposal) ---------------------------------------------
+    def propose_points(self, *, side: str | None = None, progress=None) -> dict:
+        """Propose B and C from the target vertebra segment (SPEC section 3), find A, check safety (SPEC section 5).
+
+        side : 'left', 'right' or 'both' (stored as the side setting; default: the setting). With 'both' the
+        recommended side's B and C are placed (the panel holds one path). Stores the landmarks and proposalSection
+        (safety checks, recommended side and reasons); returns that section. B and C stay unlocked.
+        """
+        from .planning_proposal import propose_points
+
+        return propose_points(self, side=side, progress=progress)
+
+    def proposal_status(self) -> list[str] | None:
+        """None without a proposal; [] while A, B, C, side, gauge and vertebra are as proposed; else why not."""
+        return proposal_status(self)
+
     # ---- guide plate (PVPGuideLib.mrml.planning_guide) ---------------------------------------------
     def design_guide(self, folder=None, *, progress=None) -> dict:
         """Build the guide plate for A->C (SPEC section 7), show it as model 'guide_<level>_<side>', return its section.
@@ -744,6 +762,7 @@ class PlanningLogic:
             data["warnings"].append("the cement prediction is out of date (" + "; ".join(stale) + ") and is left "
                                     "out: predict the cement again")
         add_guide_to_plan_json(self, data)
+        add_proposal_to_plan_json(self, data)
         return data
 
     def export_plan_json(self, path) -> dict:

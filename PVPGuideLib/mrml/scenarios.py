@@ -19,6 +19,7 @@ from ..skin import SKIN_THRESHOLD_HU
 from .planning_cement import CEMENT_SEGMENT_ID, cement_rows
 from .planning_guide import guide_rows
 from .planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
+from .planning_proposal import proposal_text, safety_rows
 from .scene import scene_of
 from .segmentations import labelmap_from_segment
 
@@ -34,6 +35,11 @@ CEMENT_VOLUME_TOLERANCE = 0.02
 # labels, and the scores use the body's own midsagittal plane: independent checks agree to these.
 BODY_VOLUME_TOLERANCE = 0.05
 PSBCV_VV_TOLERANCE_PERCENT = 1.5
+# Issue 4: proposed B and C within 1.5 mm of the phantom's SPEC-defined points, its frame within 1 degree.
+PROPOSAL_TOLERANCE_MM = 1.5
+PROPOSAL_FRAME_TOLERANCE_DEG = 1.0
+SAFETY_CHECKS = ("spinal_canal", "medial_pedicle_wall", "anterior_cortex", "superior_endplate", "inferior_endplate",
+                 "lateral_escape")
 # Issue 7: the guide's bore axis lies on the planned A->C line within 0.1 mm and 0.1 degree.
 BORE_AXIS_TOLERANCE_MM = 0.1
 BORE_AXIS_TOLERANCE_DEG = 0.1
@@ -187,6 +193,63 @@ def find_skin_entry(scene, phantom, *, side: str = "left") -> np.ndarray:
     expect(offsets["from_spinous_tip"] is not None, "entry offset from the spinous-process tip missing")
     expect(logic.node("skinModel") is not None, "the skin model was not added")
     return a
+
+
+def propose_points(scene, phantom, *, side: str = "left") -> dict:
+    """'Propose B and C': B and C at the phantom's SPEC points, landmarks, A on C->B, safety checks stored and shown."""
+    logic = PlanningLogic(scene)
+    logic.load_phantom(phantom)
+    logic.set_vertebra_landmarks(None)  # the proposal must bring its own (measured) landmarks
+    section = logic.propose_points(side=side)
+    level, b, c = phantom_points(phantom, side)
+    for name, truth in (("B", b), ("C", c)):
+        error = float(np.linalg.norm(logic.point(name) - truth))
+        expect(error <= PROPOSAL_TOLERANCE_MM, f"proposed {name} is {error:.2f} mm from the phantom's SPEC point "
+                                               f"{truth} (tolerance {PROPOSAL_TOLERANCE_MM} mm)")
+        node = logic.node("point" + name)
+        expect(not node.GetLocked() and not node.GetNthControlPointLocked(0), f"proposed {name} must stay movable")
+    expect(logic.settings()["side"] == side and section["side"] == side, f"side {section['side']}, asked for {side}")
+    expect(section["recommended_side"] in ("left", "right") and section["reasons"], "no recommended side and reasons")
+    expect(logic.settings()["proposalSection"] == section, "the parameter node does not hold the proposal section")
+
+    frame = logic.landmarks().frame
+    expect(frame is not None, "the proposal did not store the vertebra landmarks")
+    truth_axes = _frame_rotation(phantom)
+    for index, axis in enumerate((frame.right, frame.anterior, frame.superior)):
+        angle = math.degrees(math.acos(min(1.0, float(np.dot(axis, truth_axes[index])))))
+        expect(angle <= PROPOSAL_FRAME_TOLERANCE_DEG, f"vertebra frame axis {index} is {angle:.2f} degrees off")
+
+    a, proposed_b, proposed_c = (logic.point(name) for name in POINT_NAMES)
+    direction = (proposed_c - a) / np.linalg.norm(proposed_c - a)
+    rel = proposed_b - a
+    expect(np.linalg.norm(rel - (rel @ direction) * direction) < 0.1 and 0 < rel @ direction,
+           "A is not on the line C->B beyond B")
+    data = logic.settings()["measurements"]
+    expect(data["skin_entry"] == "found" and data["angles_deg"]["vertebra"] is not None,
+           f"measurements after the proposal: skin_entry {data['skin_entry']!r}, vertebra angles "
+           f"{data['angles_deg']['vertebra']}")
+
+    safety = section["safety"]
+    expect(sorted(safety["checks"]) == sorted(SAFETY_CHECKS), f"safety checks {sorted(safety['checks'])}")
+    expect(safety["needle_gauge"] == logic.settings()["needleGauge"], "safety checked for another needle")
+    expect(safety["verdict"] in ("pass", "warn"), f"the phantom's SPEC path is safe, got {safety['verdict']}: "
+                                                  f"{safety['failed']}")
+    expect(safety["checks"]["spinal_canal"]["distance_mm"] >= 1.0, "less than 1 mm from the canal for a 13G needle")
+    rows = {row[0]: row for row in safety_rows(section)}
+    canal = rows["spinal canal"]
+    expect(canal[1] == format_length(safety["checks"]["spinal_canal"]["distance_mm"])
+           and canal[2] == safety["checks"]["spinal_canal"]["verdict"], f"spinal canal row: {canal}")
+    expect(section["recommended_side"] in proposal_text(section), "the recommendation is not shown")
+    expect(logic.proposal_status() == [], f"a fresh proposal is reported out of date: {logic.proposal_status()}")
+    expect(logic.plan_json()["trajectories"][0]["safety"] == safety, "plan.json lacks the proposal's safety section")
+
+    # the surgeon moves C: the checks are out of date and left out of plan.json
+    logic.set_point("C", logic.point("C") + [0.0, 0.0, 1.0])
+    expect(logic.proposal_status() == ["C moved"], f"moving C: {logic.proposal_status()}")
+    data = logic.plan_json()
+    expect("safety" not in data["trajectories"][0] and any("propose B and C again" in w for w in data["warnings"]),
+           "plan.json keeps out-of-date safety checks")
+    return section
 
 
 def _snapshot(logic: PlanningLogic) -> dict:
@@ -532,12 +595,13 @@ def _drag(logic: PlanningLogic, name: str, ras) -> None:
 
 
 def bad_input(scene, phantom) -> list[str]:
-    """No CT, missing or extra points, points outside the CT, B equal to C, locked points, no A for the guide plate,
-    files for folders: ValueError, no change."""
+    """No CT (or vertebra for a proposal), missing or extra points, points outside the CT, B equal to C, locked
+    points, no A for the guide plate, files for folders: ValueError, no change."""
     logic = PlanningLogic(scene)
     messages = [expect_refused(logic, logic.measure, "no CT", "measuring without a CT"),
                 expect_refused(logic, logic.predict_cement, "no CT", "predicting cement without a CT"),
-                expect_refused(logic, logic.design_guide, "no CT", "a guide plate without a CT")]
+                expect_refused(logic, logic.design_guide, "no CT", "a guide plate without a CT"),
+                expect_refused(logic, logic.propose_points, "no CT", "proposing B and C without a CT")]
     logic.parameter_node()
     messages.append(expect_refused(logic, logic.find_skin_entry, "no CT", "finding A without a CT"))
     logic.load_phantom(phantom)
@@ -587,6 +651,7 @@ def _bad_cement_and_report_input(logic: PlanningLogic, phantom, b, c) -> list[st
     segmentation, segment_id = logic.node("vertebraSegmentation"), logic.settings()["vertebraSegmentId"]
     logic.select_vertebra(None)
     messages.append(expect_refused(logic, logic.predict_cement, "no target vertebra", "cement without a vertebra"))
+    messages.append(expect_refused(logic, logic.propose_points, "no target vertebra", "B and C without a vertebra"))
     logic.select_vertebra(segmentation, segment_id)
     messages.append(expect_refused(logic, logic.design_guide, "step 'entry'", "a guide plate without A"))
     with tempfile.TemporaryDirectory() as folder:
