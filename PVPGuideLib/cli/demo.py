@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
-from ..display import plan_summary_lines
 from ..plan import build_plan
 from ..plan_cement import add_cement_prediction
 from ..plan_guide import add_guide_plates
@@ -13,8 +12,8 @@ from ..progress import Steps
 from ..proposal import plan_side
 from ..skin import skin_surface
 from ..vertebra import analyse_vertebra, vertebra_from_labels
-from .common import add_needle_gauge, add_output_options, print_json, progress_for, say, warn
-from .outputs import check_output_folder, write_plan_outputs
+from .common import add_needle_gauge, add_output_options, progress_for
+from .outputs import check_output_folder, write_and_summarise
 
 NAME = "demo"
 HELP = "generate the bundled anatomical phantom (T12-L2) and plan L1 on it"
@@ -82,14 +81,5 @@ def run(args) -> int:
     plan.artifacts["vertebra_labels"] = (phantom.labels, level_names)
     steps.start("building the guide plate")
     plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))
-    steps.start("writing outputs")
-    data = write_plan_outputs(plan, out, ct_path="sample/ct.nrrd")
-    steps.done()
-    for w in plan.warnings:
-        warn(w)
-    if args.json:
-        print_json(data)
-    else:
-        say(args, "\n".join(plan_summary_lines(plan, data)))
-        say(args, f"wrote {out / 'plan.json'}, {out / 'plan.mrb'} and the phantom in {out / 'sample'}")
-    return 0
+    return write_and_summarise(args, plan, out, steps, ct_path="sample/ct.nrrd",
+                               written=f"{out / 'plan.json'}, {out / 'plan.mrb'} and the phantom in {out / 'sample'}")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..atomic_io import write_json_atomic
+from ..display import plan_summary_lines
 from ..plan import Plan
 from ..plan_json import plan_to_json
-from .common import warn
+from .common import print_json, say, warn
 
 
 def check_output_folder(out_dir, protected_paths=()) -> Path:
@@ -65,3 +66,18 @@ def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=Non
         for problem in written.problems:
             warn(f"report: {problem}")
     return data
+
+
+def write_and_summarise(args, plan: Plan, out: Path, steps, *, ct_path: str, written: str) -> int:
+    """The last step of `plan` and `demo`: write the outputs, then warnings and a summary (or --json)."""
+    steps.start("writing outputs")
+    data = write_plan_outputs(plan, out, ct_path=ct_path)
+    steps.done()
+    for w in plan.warnings:
+        warn(w)
+    if args.json:
+        print_json(data)
+    else:
+        say(args, "\n".join(plan_summary_lines(plan, data)))
+        say(args, f"wrote {written}")
+    return 0

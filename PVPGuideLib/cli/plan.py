@@ -9,14 +9,13 @@ import numpy as np
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
 from ..ct_io import read_ct, read_labelmap
-from ..display import plan_summary_lines
 from ..plan import build_plan, check_points, plan_trajectory
 from ..plan_cement import add_cement_prediction, body_masks_from_analysis
 from ..plan_guide import add_guide_plates
 from ..progress import Steps
 from ..skin import skin_surface
-from .common import add_needle_gauge, add_output_options, print_json, progress_for, ras_point, say, warn
-from .outputs import check_output_folder, write_plan_outputs
+from .common import add_needle_gauge, add_output_options, progress_for, ras_point
+from .outputs import check_output_folder, write_and_summarise
 
 NAME = "plan"
 HELP = "plan PVP trajectories on a CT (NRRD, NIfTI, MHA or DICOM folder): proposed automatically, or from B and C"
@@ -115,17 +114,8 @@ def run(args) -> int:
     if not args.no_guide:
         steps.start("building the guide plate")
         plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))
-    steps.start("writing outputs")
-    data = write_plan_outputs(plan, out, ct_path=str(args.ct))
-    steps.done()
-    for w in plan.warnings:
-        warn(w)
-    if args.json:
-        print_json(data)
-    else:
-        say(args, "\n".join(plan_summary_lines(plan, data)))
-        say(args, f"wrote {out / 'plan.json'}, {out / 'plan.mrb'} and {out / 'report.html'}")
-    return 0
+    return write_and_summarise(args, plan, out, steps, ct_path=str(args.ct),
+                               written=f"{out / 'plan.json'}, {out / 'plan.mrb'} and {out / 'report.html'}")
 
 
 def _add_cement(plan, analyses, volume_ml: float) -> None:
