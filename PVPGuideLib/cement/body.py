@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import CementError
 from .frame import FrameAxes, as_frame_axes
+from .masks import body_mask_on_grid
 from .sampling import FrameGrid, column_surfaces, voxel_centres_ras
 
 # Cement within this depth of an endplate (along the superior axis, from the voxel centre to the body
@@ -71,15 +72,8 @@ def analyze_body(ct, body_mask, frame, *, contact_mm: float = DEFAULT_CONTACT_MM
     of that endplate's surface along the superior axis (and nearer to it than to the other one).
     """
     axes = as_frame_axes(frame)
-    if body_mask is None:
-        raise CementError("no vertebral body mask given: segment the body (label of the vertebra, body part) first")
-    mask = np.asarray(body_mask)
-    if mask.shape != ct.voxels.shape:
-        raise CementError(f"body mask shape {mask.shape} differs from the CT's {ct.voxels.shape}")
-    mask = mask.astype(bool, copy=False)
+    mask = body_mask_on_grid(ct, body_mask, needed_for="segment the body (label of the vertebra, body part) first")
     kji = np.argwhere(mask)
-    if len(kji) == 0:
-        raise CementError("the vertebral body mask is empty: check the label number and the segmentation")
     if contact_mm <= 0 or sampling_step_mm <= 0:
         raise CementError("contact_mm and sampling_step_mm must be positive")
     ijk_to_ras = np.asarray(ct.ijk_to_ras, dtype=float)

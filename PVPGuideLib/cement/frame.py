@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from ..geometry import VertebraFrame
 from .errors import CementError
+from .masks import body_mask_on_grid
 
 _ORTHONORMAL_TOLERANCE = 1e-3
 
@@ -82,11 +83,7 @@ def frame_from_segmentation(ct, body_mask, posterior_mask=None, *, iterations: i
     a posterior mask is given, else the body's principal axis nearest A; orthogonalised.
     origin = body centroid. Signs follow RAS, which is patient-fixed whatever the table position.
     """
-    body = np.asarray(body_mask, dtype=bool)
-    if body.shape != ct.voxels.shape:
-        raise CementError(f"body mask shape {body.shape} differs from the CT's {ct.voxels.shape}")
-    if not body.any():
-        raise CementError("the body mask is empty: segment the vertebral body first")
+    body = body_mask_on_grid(ct, body_mask, needed_for="segment the vertebral body first")
     points = ct.ijk_to_ras_points(np.argwhere(body)[:, ::-1])
     centroid = points.mean(axis=0)
     centred = points - centroid

@@ -9,6 +9,7 @@ from scipy import ndimage
 
 from .body import BodyAnalysis
 from .errors import CementError
+from .masks import mask_on_grid
 from .scores import LeakageReport
 
 # PMMA with barium reads about 2000-3000 HU on CT; cortical bone at clinical partial volume rarely
@@ -65,8 +66,8 @@ def segment_cement(ct, body: BodyAnalysis, *, vertebra_mask, threshold_hu: float
     if not np.isfinite(threshold):
         raise CementError(f"cement threshold must be a number of HU, got {threshold_hu!r}")
     shape = body.mask.shape
-    vertebra = _mask(vertebra_mask, shape, "vertebra") | body.mask
-    other = np.zeros(shape, dtype=bool) if other_bone_mask is None else _mask(other_bone_mask, shape, "other bone")
+    vertebra = mask_on_grid(vertebra_mask, shape, "vertebra") | body.mask
+    other = np.zeros(shape, dtype=bool) if other_bone_mask is None else mask_on_grid(other_bone_mask, shape, "other bone")
     posterior = vertebra & ~body.mask
     reference_bone = posterior if posterior.any() else other
     if not reference_bone.any():
@@ -107,7 +108,7 @@ def classify_leakage(body: BodyAnalysis, leakage_mask, *,
        wall: the spinal canal, the basivertebral vein's exit);
     3. paravertebral_veins: everywhere else (beside or in front of the body, or behind it but lateral).
     """
-    leakage = _mask(leakage_mask, body.mask.shape, "leakage")
+    leakage = mask_on_grid(leakage_mask, body.mask.shape, "leakage")
     by_location = dict.fromkeys(LEAKAGE_LOCATIONS, 0.0)
     kji = np.argwhere(leakage)
     if len(kji) == 0:
@@ -136,13 +137,6 @@ def classify_leakage(body: BodyAnalysis, leakage_mask, *,
     by_location["paravertebral_veins"] = float(np.count_nonzero(~disc & ~canal) * voxel_ml)
     _, components = ndimage.label(leakage, structure=np.ones((3, 3, 3), dtype=bool))
     return LeakageReport(len(kji) * voxel_ml, by_location, int(components))
-
-
-def _mask(mask, shape, name) -> np.ndarray:
-    array = np.asarray(mask)
-    if array.shape != shape:
-        raise CementError(f"{name} mask shape {array.shape} differs from the CT's {shape}")
-    return array.astype(bool, copy=False)
 
 
 def _within_mm(mask, ijk_to_ras, margin_mm) -> np.ndarray:

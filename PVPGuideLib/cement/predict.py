@@ -10,6 +10,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from .errors import CementError
+from .masks import body_mask_on_grid
 
 DEFAULT_CORTEX_MM = 1.0  # cortical shell the cement does not enter (vertebral cortex is 0.5-1 mm thick)
 DEFAULT_TRACT_RADIUS_MM = 1.5  # outer radius of an 11G needle (3.05 mm)
@@ -79,14 +80,7 @@ def predict_cement(ct, body_mask, tip_ras, volume_ml: float, *, entry_ras=None,
         raise CementError("cortex_mm must be >= 0, tract_radius_mm and tract_speed > 0")
     if hu_speed is not None and not hu_speed[0] < hu_speed[1]:
         raise CementError(f"hu_speed must be (fast HU, slow HU) with fast < slow, got {hu_speed!r}")
-    if body_mask is None:
-        raise CementError("no vertebral body mask given: cement can only be predicted inside a segmented body")
-    body = np.asarray(body_mask)
-    if body.shape != ct.voxels.shape:
-        raise CementError(f"body mask shape {body.shape} differs from the CT's {ct.voxels.shape}")
-    body = body.astype(bool, copy=False)
-    if not body.any():
-        raise CementError("the vertebral body mask is empty: check the label number and the segmentation")
+    body = body_mask_on_grid(ct, body_mask, needed_for="cement can only be predicted inside a segmented body")
     tip = np.asarray(tip_ras, dtype=float).reshape(3)
     if not np.all(np.isfinite(tip)):
         raise CementError("the needle tip has non-finite coordinates")

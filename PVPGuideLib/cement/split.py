@@ -6,6 +6,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import CementError
+from .masks import mask_on_grid
 
 # Opening with a ball of this radius keeps the thick body and drops the thinner arch (pedicles,
 # laminae, processes are under 16 mm thick in the lumbar and thoracic spine).
@@ -22,9 +23,7 @@ def split_body(ct, vertebra_mask, *, opening_radius_mm: float = DEFAULT_OPENING_
     every vertebra voxel in front of the core's posterior wall. On the TotalSegmentator example
     (T12-L5, 3 mm) this matched the body label with Dice 0.96-0.99. Prefer a real body label.
     """
-    vertebra = np.asarray(vertebra_mask, dtype=bool)
-    if vertebra.shape != ct.voxels.shape:
-        raise CementError(f"vertebra mask shape {vertebra.shape} differs from the CT's {ct.voxels.shape}")
+    vertebra = mask_on_grid(vertebra_mask, ct.voxels.shape, "vertebra")
     if not vertebra.any():
         raise CementError("the vertebra mask is empty: check the label number")
     kji = np.argwhere(vertebra)
