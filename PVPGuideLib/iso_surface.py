@@ -7,8 +7,12 @@ import numpy as np
 from .mesh import TriangleMesh
 
 
-def iso_surface(field: np.ndarray, ijk_to_ras: np.ndarray, level: float, *, outside_value: float) -> TriangleMesh | None:
+def iso_surface(field: np.ndarray, ijk_to_ras: np.ndarray, level: float, *, outside_value: float,
+                smoothing_iterations: int = 0) -> TriangleMesh | None:
     """Surface where the (K, J, I) field crosses `level`; None when it never does.
+
+    smoothing_iterations > 0 relaxes the surface with a windowed-sinc filter (for pictures of a coarse CT:
+    it takes off the voxel staircase but moves the surface, so measurements use 0).
 
     The field is padded by one voxel of `outside_value`, so a region cut by the border of the grid still
     gets a closed surface (its cap lies half a voxel outside the grid). Faces are flipped when the grid
@@ -28,8 +32,16 @@ def iso_surface(field: np.ndarray, ijk_to_ras: np.ndarray, level: float, *, outs
     contour.SetValue(0, float(level))
     contour.ComputeNormalsOff()
     contour.ComputeGradientsOff()
-    contour.Update()
-    polys = contour.GetOutput()
+    output = contour
+    if smoothing_iterations > 0:
+        output = vtk.vtkWindowedSincPolyDataFilter()
+        output.SetInputConnection(contour.GetOutputPort())
+        output.SetNumberOfIterations(int(smoothing_iterations))
+        output.SetPassBand(0.1)
+        output.NonManifoldSmoothingOn()
+        output.NormalizeCoordinatesOn()
+    output.Update()
+    polys = output.GetOutput()
     if polys.GetNumberOfCells() == 0:
         return None
     ijk = numpy_support.vtk_to_numpy(polys.GetPoints().GetData()).astype(np.float64)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..iso_surface import iso_surface
 from ..mesh import TriangleMesh
 from ..volume import CTVolume
 from .path_geometry import PathGeometry
@@ -36,10 +37,6 @@ def vertebra_box(path: PathGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def bone_surface(ct: CTVolume, path: PathGeometry, *, threshold_hu: float = BONE_THRESHOLD_HU) -> TriangleMesh | None:
     """The bone iso-surface inside the vertebra box (RAS mm), or None when there is no bone there."""
-    from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
-    from vtkmodules.vtkCommonDataModel import vtkImageData
-    from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkWindowedSincPolyDataFilter
-
     origin, axes, limits = vertebra_box(path)
     corners = np.array([[x, y, z] for x in limits[0] for y in limits[1] for z in limits[2]])
     corners_ras = origin + corners @ axes
@@ -59,26 +56,7 @@ def bone_surface(ct: CTVolume, path: PathGeometry, *, threshold_hu: float = BONE
     block[~inside] = AIR_HU
     if not np.any(block > threshold_hu):
         return None
-    block = np.pad(block, 1, constant_values=AIR_HU)
-
-    image = vtkImageData()
-    image.SetDimensions(block.shape[2], block.shape[1], block.shape[0])
-    image.SetOrigin(*(lo - 1).astype(float))  # index space of the CT (padding shifts by one)
-    image.GetPointData().SetScalars(numpy_to_vtk(block.ravel(), deep=True))
-    contour = vtkFlyingEdges3D()
-    contour.SetInputData(image)
-    contour.SetValue(0, float(threshold_hu))
-    contour.ComputeNormalsOff()
-    smooth = vtkWindowedSincPolyDataFilter()  # takes the voxel staircase off a 1-3 mm CT
-    smooth.SetInputConnection(contour.GetOutputPort())
-    smooth.SetNumberOfIterations(SMOOTHING_ITERATIONS)
-    smooth.SetPassBand(0.1)
-    smooth.NonManifoldSmoothingOn()
-    smooth.NormalizeCoordinatesOn()
-    smooth.Update()
-    polys = smooth.GetOutput()
-    if polys.GetNumberOfCells() == 0:
-        return None
-    points_ijk = vtk_to_numpy(polys.GetPoints().GetData()).astype(np.float64)
-    faces = vtk_to_numpy(polys.GetPolys().GetConnectivityArray()).reshape(-1, 3).astype(np.int64)
-    return TriangleMesh(ct.ijk_to_ras_points(points_ijk), faces)
+    crop_to_ras = ct.ijk_to_ras.copy()
+    crop_to_ras[:3, 3] = ct.ijk_to_ras_points(lo)[0]  # the block's index 0 is the CT's index `lo`
+    return iso_surface(block, crop_to_ras, threshold_hu, outside_value=AIR_HU,
+                       smoothing_iterations=SMOOTHING_ITERATIONS)
