@@ -29,6 +29,10 @@ def test_frame_and_body_landmarks(scenario, source):
     for which in ("superior", "inferior"):
         assert np.linalg.norm(a.endplate_centre(which) - truth[f"{which}_endplate_centre"]) < 1.5
     assert a.body.depth == pytest.approx(truth["body"]["depth_mm"], abs=1.5)
+    assert a.body_width_mm == pytest.approx(truth["body"]["width_mm"], abs=1.5)
+    assert a.canal.width == pytest.approx(truth["canal"]["width_mm"], abs=1.5)
+    # Built to the published sizes (SPEC section 9): nothing for the plausibility checks to report.
+    assert not [n for n in a.notes if "published" in n or "canal found" in n]
     assert np.allclose(a.landmarks().midline_normal, a.frame.right)
     assert np.linalg.norm(a.spinous_tip - truth["spinous_tip"]) < 3.0
 

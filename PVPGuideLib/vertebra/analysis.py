@@ -23,6 +23,7 @@ from .local_grid import LocalGrid, sample_points
 from .masks import VertebraMasks
 from .orientation import initial_axes
 from .pedicles import Pedicle, find_pedicle
+from .plausibility import body_width, plausibility_notes
 from .processes import TransverseProcess, find_spinous_tip, find_transverse_process
 
 COARSE_STEP_MM = 1.0
@@ -72,6 +73,7 @@ class VertebraAnalysis:
     notes: tuple[str, ...]
     vertebra_values: np.ndarray  # float32 crop of the vertebra mask, for sampling
     body_values: np.ndarray | None  # float32 crop of the body mask when given
+    body_width_mm: float = float("nan")  # the body's outline along the right axis, through its centre
 
     @property
     def level(self) -> str:
@@ -160,6 +162,7 @@ class VertebraAnalysis:
             "inferior_endplate": {"centre": _list(self.endplate_centre("inferior")),
                                   "normal": _list(self.grid.vector_to_ras(Endplates.normal(self.endplates.inferior)))},
             "body_depth_mm": self.body.depth,
+            "body_width_mm": self.body_width_mm,
             "body_height_mm": float(self.endplates.superior_z(*self.body.centre[:2])
                                     - self.endplates.inferior_z(*self.body.centre[:2])),
             "midsagittal_plane": {"point": _list(self.body_centre), "normal": _list(self.midsagittal_normal)},
@@ -239,9 +242,11 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     if fine.canal.closing_mm > 0:
         notes.append(f"the ring around the canal is open in the segmentation; closed by {fine.canal.closing_mm:g} mm "
                      "to find the canal")
+    width = body_width(fine_grid, fine.body_values, fine.body.centre[1])
+    notes += plausibility_notes(masks.level, pedicles, width, fine.canal)
     spinous = find_spinous_tip(whole, whole_posterior, fine.canal)
     return VertebraAnalysis(masks, fine_grid, frame, fine.endplates, fine.body, fine.canal, pedicles, processes,
-                            spinous, iterations, tuple(notes), vertebra_values, body_values)
+                            spinous, iterations, tuple(notes), vertebra_values, body_values, width)
 
 
 def _measure(grid: LocalGrid, masks: VertebraMasks, vertebra_values, body_values) -> _Measures:

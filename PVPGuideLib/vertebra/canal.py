@@ -75,8 +75,7 @@ def find_canal(grid: LocalGrid, vertebra: np.ndarray, *, body_centre_y: float) -
     xx, yy = np.meshgrid(x, y, indexing="ij")
     centre = np.array([xx[hole].mean(), yy[hole].mean()])
     front_y, back_y = _front_and_back(grid, vertebra, hole, centre)
-    row = hole[int(np.argmin(np.abs(y - centre[1])))] if hole.shape[1] else hole[:, 0]
-    width = float(row.sum() * grid.step)
+    width = float(hole[:, int(np.argmin(np.abs(y - centre[1])))].sum() * grid.step)
     boundary = _outline(vertebra.max(axis=2), hole, x, y)
     return Canal(centre, front_y, back_y, width, hole, boundary, closing)
 
