@@ -35,7 +35,7 @@ def test_a_pedicle_read_with_its_transverse_process_is_reported():
     notes = plausibility_notes("L4", pedicles, 46.6, _canal(20.0))
     assert len(notes) == 1
     assert "left pedicle reads 25.0 mm" in notes[0] and "12.9-14.05 mm published for L4" in notes[0]
-    assert "B may lie too far lateral" in notes[0]
+    assert "B lies lateral to the pedicle's edge" in notes[0]
 
 
 def test_a_thin_pedicle_a_narrow_body_and_a_broken_canal_are_reported():

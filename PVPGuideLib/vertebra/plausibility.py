@@ -39,8 +39,8 @@ def plausibility_notes(level: str, pedicles: dict[str, Pedicle], width_mm: float
         for side, pedicle in sorted(pedicles.items()):
             if not low <= pedicle.width <= high:
                 cause = ("its lateral border probably follows the transverse or articular process (coarse scan or "
-                         "segmentation), so B may lie too far lateral" if pedicle.width > high else
-                         "the segmentation probably misses part of it")
+                         "segmentation), so B lies lateral to the pedicle's edge and the transverse angle is larger"
+                         if pedicle.width > high else "the segmentation probably misses part of it")
                 notes.append(f"the {side} pedicle reads {pedicle.width:.1f} mm wide against {min(published):g}-"
                              f"{max(published):g} mm published for {level}: {cause}; check B")
     if level in ENDPLATE_WIDTH_MM:
