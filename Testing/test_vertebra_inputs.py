@@ -123,3 +123,30 @@ def test_a_process_alone_is_no_vertebra():
     labels = np.where((p.labels.voxels == 31) & (p.parts.voxels == 2), 31, 0).astype(np.uint8)
     with pytest.raises(VertebraError, match="no vertebral body"):
         vertebra_from_labels(p.ct, labels, 31)
+
+
+@pytest.mark.parametrize("cover", ["whole", "half"])
+def test_bone_across_the_canal_above_or_below_the_pedicles_does_not_hide_it(cover):
+    """A coarse label's disc rim or the next level's articular process can lie across the canal near an endplate;
+    the canal is read where the needle passes it, over the body's middle heights (the phantom's canal: 22 mm)."""
+    p = phantom("upright")
+    truth = p.truth["levels"]["L1"]
+    labels = p.labels.voxels.copy()
+    centre = np.asarray(truth["canal"]["centre"], float)
+    low = np.asarray(truth["inferior_endplate_centre"], float)[2]
+    k_plate = _index(p.ct, [centre[0], centre[1], low + 2.0])[0]  # one slice just above the inferior endplate
+    kk, jj, ii = np.meshgrid([k_plate], np.arange(labels.shape[1]), np.arange(labels.shape[2]), indexing="ij")
+    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1))
+    across = ((ras[:, 0] - centre[0]) / 13.0) ** 2 + ((ras[:, 1] - centre[1]) / 10.5) ** 2 <= 1.0
+    if cover == "half":
+        across &= ras[:, 0] >= centre[0]  # from the patient's right wall to the midline
+    plate = np.zeros(labels.shape, dtype=bool)
+    plate[kk.ravel()[across], jj.ravel()[across], ii.ravel()[across]] = True
+    labels[plate & (labels == 0)] = 31
+    a = analyse_vertebra(vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 31))
+    assert a.canal.width == pytest.approx(truth["canal"]["width_mm"], abs=1.5)
+    for side in ("left", "right"):
+        points = propose_points(a, side, adjust=False)
+        plan = truth["plans"][side]
+        assert np.linalg.norm(points.b - plan["B"]) <= TOLERANCE_MM
+        assert np.linalg.norm(points.c - plan["C"]) <= TOLERANCE_MM

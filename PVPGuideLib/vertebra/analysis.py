@@ -33,6 +33,8 @@ GRID_MARGIN_MM = 4.0
 # The fine grid reaches this far beyond the body's sides: past the pedicles' lateral borders.
 PEDICLE_REACH_MM = 12.0
 MAX_ITERATIONS = 4
+# The canal is read over the body's middle heights: this fraction of the body's height each side of mid-height.
+CANAL_BAND_FRACTION = 0.3
 CONVERGED_DEG = 0.1
 SIDES = ("left", "right")
 FACE_NAMES = {"i-": "first-column", "i+": "last-column", "j-": "first-row", "j+": "last-row",
@@ -251,14 +253,36 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
 
 def _measure(grid: LocalGrid, masks: VertebraMasks, vertebra_values, body_values) -> _Measures:
     vertebra = grid.sample(vertebra_values, masks.ijk_to_ras)
-    canal = find_canal(grid, vertebra, body_centre_y=0.0)
+    try:
+        canal = find_canal(grid, vertebra, body_centre_y=0.0)
+    except VertebraError:
+        canal = find_canal(grid, vertebra, body_centre_y=0.0, ring_slices_only=True)
     if body_values is not None:
         body = grid.sample(body_values, masks.ijk_to_ras)
     else:
         body = vertebra * (grid.axis(1) >= canal.front_y)[None, :, None]
     endplates = fit_endplates(grid, body, masks.ct, level=masks.level)
     extent = body_extent(grid, body, endplates, level=masks.level)
+    canal = _canal_beside_body(grid, vertebra, canal, endplates, extent)
     return _Measures(grid, canal, endplates, extent, vertebra, body)
+
+
+def _canal_beside_body(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, endplates: Endplates,
+                       extent: BodyExtent) -> Canal:
+    """The canal seen only over the body's middle heights, where the needle passes it (the pedicles join the
+    body there): bone above and below (articular processes, a disc rim, stray bits of a coarse segmentation)
+    would otherwise narrow it. The first reading is kept when this band shows no canal."""
+    x, y = extent.centre[:2]
+    low, high = endplates.inferior_z(x, y), endplates.superior_z(x, y)
+    mid, half = 0.5 * (low + high), CANAL_BAND_FRACTION * (high - low)
+    z = grid.axis(2)
+    band = (z >= mid - half) & (z <= mid + half)
+    if band.sum() < 2:
+        return canal
+    try:
+        return find_canal(grid, np.where(band[None, None, :], vertebra, 0.0), body_centre_y=0.0)
+    except VertebraError:
+        return canal
 
 
 def _fine_grid(coarse: _Measures, step: float, origin, rotation) -> LocalGrid:

@@ -50,14 +50,18 @@ class Canal:
         return np.where(inside, -distance, distance)
 
 
-def find_canal(grid: LocalGrid, vertebra: np.ndarray, *, body_centre_y: float) -> Canal:
+def find_canal(grid: LocalGrid, vertebra: np.ndarray, *, body_centre_y: float, ring_slices_only: bool = False) -> Canal:
     """The canal in the projection of a sampled vertebra (nx, ny, nz) along the grid's superior axis.
 
     The projection's hole is where no slice has bone: the canal at its narrowest, bounded by the posterior
     wall, the medial pedicle walls and the laminae. The largest hole behind the body's centre is taken.
+    ring_slices_only: project only the slices in which the ring around the canal is closed, for a mask whose
+    bone strays into the canal at other heights (a disc rim, the next level's articular processes).
     """
-    solid = (vertebra >= LEVEL).any(axis=2)
     x, y = grid.axis(0), grid.axis(1)
+    if ring_slices_only:
+        vertebra = vertebra[:, :, _ring_slices(vertebra >= LEVEL, y, grid.step, body_centre_y)]
+    solid = (vertebra >= LEVEL).any(axis=2)
     hole, closing = None, 0.0
     for radius in CLOSING_RADII_MM:
         closed = _closed(solid, radius / grid.step)
@@ -78,6 +82,18 @@ def find_canal(grid: LocalGrid, vertebra: np.ndarray, *, body_centre_y: float) -
     width = float(hole[:, int(np.argmin(np.abs(y - centre[1])))].sum() * grid.step)
     boundary = _outline(vertebra.max(axis=2), hole, x, y)
     return Canal(centre, front_y, back_y, width, hole, boundary, closing)
+
+
+def _ring_slices(solid: np.ndarray, y: np.ndarray, step: float, body_centre_y: float) -> np.ndarray:
+    """(nz,) bool: the slices holding a hole of a canal's size behind the body; all slices when none does."""
+    behind = y < body_centre_y
+    closed = np.zeros(solid.shape[2], dtype=bool)
+    for k in range(solid.shape[2]):
+        holes, count = ndimage.label(ndimage.binary_fill_holes(solid[:, :, k]) & ~solid[:, :, k])
+        if count:
+            area = np.bincount(holes[:, behind].ravel(), minlength=count + 1)[1:] * step**2
+            closed[k] = bool((area >= MIN_CANAL_AREA_MM2).any())
+    return closed if closed.any() else np.ones_like(closed)
 
 
 def _outline(projection: np.ndarray, hole: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
