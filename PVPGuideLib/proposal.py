@@ -6,7 +6,8 @@ endplates and followed forwards to where it enters the anterior third of the bod
 from the posterior wall, along the anterior axis). If that point is less than 5 mm behind the outer surface
 of the anterior cortex along the line, C is the point 5 mm behind that surface instead.
 B (bony entry): the ipsilateral pedicle's lateral border line carried along the superior axis to the
-mid-height of the transverse process; coming from behind along it, B is where it first meets bone.
+mid-height of the transverse process; coming from behind along it, from the canal's back wall (the pedicle
+lies in front of the laminae), B is where it first meets bone.
 A (skin entry): C->B extended to the skin (plan.plan_trajectory).
 These are the rules the bundled phantom's ground truth is built with (phantom.py).
 
@@ -31,7 +32,7 @@ from .volume import CTVolume
 
 C_DEPTH_FRACTION = 2.0 / 3.0
 C_ANTERIOR_MARGIN_MM = 5.0
-# B is searched from this far behind the isthmus (mm): beyond any lamina or process.
+# B is searched from the canal's back wall, at most this far behind the isthmus (mm).
 B_SEARCH_BEHIND_MM = 70.0
 LINE_STEP_MM = 0.1
 ADJUST_STEP_MM = 0.5
@@ -52,7 +53,7 @@ class ProposedPoints:
     c_rule: str  # 'anterior_third' or 'anterior_cortex_margin'
     c_depth_fraction: float
     c_to_anterior_cortex_mm: float
-    b_rule: str  # 'first_bone_on_lateral_border' or 'lateral_border_at_isthmus'
+    b_rule: str  # 'first_bone_on_lateral_border', 'lateral_border_at_isthmus' or 'lateral_border_at_canal_back'
     notes: tuple[str, ...] = ()
     adjustment: dict | None = None  # {'spec_C', 'C_shift_mm', 'reason'} when C was moved for safety
 
@@ -145,14 +146,21 @@ def _bony_entry(analysis: VertebraAnalysis, side: str):
     pedicle = analysis.pedicles[side]
     process = analysis.transverse_processes[side]
     notes = [] if process.found else [f"no {side} transverse process found: B at the pedicle's centre height"]
-    ts = np.arange(-B_SEARCH_BEHIND_MM, 0.0 + 1e-9, LINE_STEP_MM)
+    # The pedicle lies in front of the laminae: behind the canal's back, the line runs along an articular process
+    # or the lamina, not the pedicle, so B is sought from there forwards.
+    behind = float(np.clip((pedicle.isthmus_y - analysis.canal.back_y) / max(pedicle.direction[1], 1e-6), 1.0,
+                           B_SEARCH_BEHIND_MM))
+    ts = np.arange(-behind, 0.0 + 1e-9, LINE_STEP_MM)
     points = pedicle.border_point("lateral") + ts[:, None] * pedicle.direction
     points[:, 2] = _b_height(pedicle, process, points[:, 1])
     bone = analysis.bone_at(analysis.to_ras(points))
     outside = np.flatnonzero(bone < 0.5)
-    if outside.size == 0:
-        raise VertebraError(f"{analysis.level or 'the vertebra'}: the {side} pedicle's lateral border line runs in bone "
-                            f"for {B_SEARCH_BEHIND_MM:g} mm behind the isthmus; check the segmentation")
+    if outside.size == 0 or bone[0] >= 0.5:
+        notes.append(f"the {side} pedicle's lateral border line is in bone already at the canal's back (the "
+                     "articular process or lamina joins the pedicle there): B placed on the line at the canal's back")
+        b = pedicle.border_point("lateral") + ts[0] * pedicle.direction
+        b[2] = _b_height(pedicle, process, b[1])
+        return b, "lateral_border_at_canal_back", notes
     first = int(outside[0])  # come from behind: start where the line is outside bone
     t_b = first_rise(bone[None, first:], ts[first:])[0]
     if not np.isfinite(t_b):

@@ -150,3 +150,24 @@ def test_bone_across_the_canal_above_or_below_the_pedicles_does_not_hide_it(cove
         plan = truth["plans"][side]
         assert np.linalg.norm(points.b - plan["B"]) <= TOLERANCE_MM
         assert np.linalg.norm(points.c - plan["C"]) <= TOLERANCE_MM
+
+
+def test_b_stays_on_the_pedicle_when_an_articular_process_continues_its_lateral_border():
+    """Bone joined to the pedicle's lateral border and running back past the laminae (an articular process or
+    the pars on a real scan) must not pull B behind the canal: the pedicle lies in front of the laminae."""
+    p = phantom("upright")
+    truth = p.truth["levels"]["L1"]
+    labels = p.labels.voxels.copy()
+    b_truth = np.asarray(truth["plans"]["left"]["B"], float)
+    # A 4 x 4 mm bar from 1 mm in front of B straight back 16 mm, along the anterior axis (the phantom is upright).
+    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
+    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
+    bar = ((np.abs(ras[..., 0] - b_truth[0]) <= 2.0) & (np.abs(ras[..., 2] - b_truth[2]) <= 2.0)
+           & (ras[..., 1] <= b_truth[1] + 1.0) & (ras[..., 1] >= b_truth[1] - 16.0))
+    labels[bar & (labels == 0)] = 31
+    a = analyse_vertebra(vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 31))
+    points = propose_points(a, "left", adjust=False)
+    b_local = a.to_local(points.b)[0]
+    assert b_local[1] >= a.canal.back_y - 0.05  # not behind the canal's back wall
+    assert points.b_rule == "lateral_border_at_canal_back"
+    assert np.linalg.norm(points.b - b_truth) <= 2.5  # the truth B lies 1.6 mm in front of the canal's back
