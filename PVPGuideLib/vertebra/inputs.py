@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..volume import CTVolume
+from .enclosed import enclosed_in_every_view
 from .errors import VertebraError
-from .levels import level_for_label, normalise_level
+from .levels import TOTALSEGMENTATOR_LABELS, level_for_label, normalise_level
 from .masks import (
     VertebraMasks,
     body_cores,
@@ -69,7 +70,9 @@ def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None 
         seed_index = np.rint(ct.ras_to_ijk_points(seed)[0][::-1]).astype(int) - np.asarray(offset)
         if np.any(seed_index < 0) or np.any(seed_index >= mask[box].shape):
             seed_index = None
-    vertebra, notes = _clean(ct, mask[box], f"label {label}", seed_index=seed_index)
+    vertebra, notes = _reclaim_from_neighbours(ct, array[box], mask[box], int(label))
+    vertebra, more = _clean(ct, vertebra, f"label {label}", seed_index=seed_index)
+    notes += more
     vertebra, more = _one_vertebra(ct, vertebra, offset, seed, f"label {label}")
     notes += more
     body = None
@@ -85,6 +88,24 @@ def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None 
         notes += more
         source = "segmentation with body split"
     return VertebraMasks(ct, offset, vertebra, body, name, source, tuple(notes), cut_faces(vertebra, offset, ct.voxels.shape))
+
+
+def _reclaim_from_neighbours(ct: CTVolume, labels: np.ndarray, mask: np.ndarray, label: int) -> tuple[np.ndarray, list[str]]:
+    """In a TotalSegmentator vertebra map, voxels labelled as another vertebra that the target surrounds in every
+    view (enclosed.py) are the target's; other label maps are left as they are."""
+    vertebra_ids = set(TOTALSEGMENTATOR_LABELS.values())
+    if label not in vertebra_ids:
+        return mask, []
+    others = np.isin(labels, sorted(vertebra_ids - {label}))
+    if not others.any():
+        return mask, []
+    reclaimed = enclosed_in_every_view(mask, others)
+    if not reclaimed.any():
+        return mask, []
+    sources = ", ".join(f"{v} ({level_for_label(v)})" for v in np.unique(labels[reclaimed]))
+    volume = reclaimed.sum() * float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3]))) / 1000.0
+    return mask | reclaimed, [f"label {label}: {volume:.2f} ml labelled as {sources} lie inside its outline in every "
+                              "view and were taken as part of it"]
 
 
 def _clean(ct: CTVolume, mask: np.ndarray, what: str, seed_index=None) -> tuple[np.ndarray, list[str]]:

@@ -1,0 +1,68 @@
+"""Parts of the target vertebra that a label map gave to a neighbour are taken back; the neighbour itself is not."""
+
+import numpy as np
+import pytest
+from proposal_cases import phantom
+
+from PVPGuideLib.proposal import propose_points
+from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
+from PVPGuideLib.vertebra.enclosed import enclosed_in_every_view
+
+
+def test_a_chunk_inside_is_enclosed_a_neighbour_beside_is_not():
+    target = np.zeros((20, 30, 30), dtype=bool)
+    target[5:15, 5:25, 5:25] = True
+    chunk = np.zeros_like(target)
+    chunk[8:12, 10:15, 12:18] = True  # surrounded by the target on every side
+    target &= ~chunk
+    notch = np.zeros_like(target)
+    notch[8:12, 5:9, 12:18] = True  # cut into one face: open to the outside in the axial and sagittal views
+    target &= ~notch
+    neighbour = np.zeros_like(target)
+    neighbour[16:19, 5:25, 5:25] = True  # the next vertebra, across a disc
+    found = enclosed_in_every_view(target, chunk | notch | neighbour)
+    assert found[chunk].all()
+    assert not found[neighbour].any()
+    # A notch in a convex outline is inside the convex outline in every view: it is taken too (a gap in the label).
+    assert found[notch].all()
+    assert not found[~(chunk | notch | neighbour)].any()
+
+
+def test_too_few_or_collinear_voxels_give_no_outline():
+    target = np.zeros((5, 5, 5), dtype=bool)
+    target[2, 2, :] = True  # a line
+    candidates = np.zeros_like(target)
+    candidates[2, 2, 2] = True
+    assert not enclosed_in_every_view(target & ~candidates, candidates).any()
+
+
+def test_phantom_body_part_labelled_as_the_next_level_is_taken_back():
+    p = phantom("upright")
+    truth = p.truth["levels"]["L1"]
+    labels = p.labels.voxels.copy()
+    centre = np.asarray(truth["body_centre"], float)
+    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
+    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
+    # A 12 x 10 x 8 mm block in the body's posterolateral quadrant labelled T12 (32), as TotalSegmentator did on the
+    # DICOM slab.
+    block = ((np.abs(ras[..., 0] - centre[0] - 10.0) <= 6.0) & (np.abs(ras[..., 1] - centre[1] + 6.0) <= 5.0)
+             & (np.abs(ras[..., 2] - centre[2]) <= 4.0) & (labels == 31))
+    labels[block] = 32
+    masks = vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 31)
+    voxel_ml = abs(np.linalg.det(p.ct.ijk_to_ras[:3, :3])) / 1000.0
+    note = next(n for n in masks.notes if "labelled as 32 (T12)" in n)
+    assert f"{block.sum() * voxel_ml:.2f} ml" in note  # the block, and nothing of the real T12
+    a = analyse_vertebra(masks)
+    for side in ("left", "right"):
+        points = propose_points(a, side, adjust=False)
+        plan = truth["plans"][side]
+        assert np.linalg.norm(points.b - plan["B"]) <= 1.5
+        assert np.linalg.norm(points.c - plan["C"]) <= 1.5
+
+
+def test_custom_label_maps_are_left_as_they_are():
+    p = phantom("upright")
+    labels = np.where(p.labels.voxels == 31, 1, np.where(p.labels.voxels > 0, 2, 0)).astype(np.int16)
+    masks = vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 1, level="L1")
+    assert not any("inside its outline" in n for n in masks.notes)
+    assert masks.vertebra.sum() == pytest.approx((labels == 1).sum(), rel=0.01)
