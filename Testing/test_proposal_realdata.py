@@ -73,10 +73,12 @@ def test_ct_alone_on_a_coarse_scan_is_a_clear_error(coarse):
 
 
 def test_dicom_case_recommended_path_is_safe():
-    """The DICOM slab's T12 label is poor (TotalSegmentator at about 3 mm on 20 slices: a third of the body labelled
-    T11, holes, a third of the inferior endplate in the scan's bottom slice). The label parts T12 surrounds are
-    taken back, and the recommended side's path meets issue 4's acceptance; a side that cannot be planned safely
-    is kept and marked failed, never silent."""
+    """The DICOM slab's T12 label is poor (TotalSegmentator at about 3 mm on 20 slices: part of the body labelled
+    T11, bone missed along its edges, holes, part of the inferior endplate in the scan's bottom slice). The parts
+    T12 surrounds are taken back, the bone along its edges added, and the recommended side's path meets issue 4's
+    acceptance; a side that cannot be planned safely would be kept and marked failed, never silent."""
+    from scipy import ndimage
+
     from PVPGuideLib.ct_io import read_ct, read_labelmap
     from PVPGuideLib.proposal import C_ANTERIOR_MARGIN_MM, propose_plan
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
@@ -85,6 +87,7 @@ def test_dicom_case_recommended_path_is_safe():
     labels = read_labelmap(DATA / "labels_dicom_T11_T12.nii.gz", ct)
     analysis = analyse_vertebra(vertebra_from_labels(ct, labels, 32))
     assert any("labelled as 33 (T11)" in n and "taken as part of it" in n for n in analysis.notes)
+    assert any("of bone on the CT" in n and "within 2 mm of its edge" in n for n in analysis.notes)
     assert any("inferior endplate" in n for n in analysis.notes)
     auto = propose_plan(ct, None, [analysis], side="auto")
     (t,) = auto.trajectories
@@ -92,15 +95,15 @@ def test_dicom_case_recommended_path_is_safe():
     assert t.sections["safety"]["verdict"] in ("pass", "warn")
     assert checks["spinal_canal"]["distance_mm"] >= CANAL_FLOOR_MM
     # In bone from B to C: in the TotalSegmentator vertebra labels (T12, or the T11 it gave part of T12's body
-    # to), except across holes of the label where the CT shows cancellous bone (above the 60-120 HU of the discs
-    # and soft tissue on this scan).
+    # to), or, where the coarse label misses it, bone on the CT: above 130 HU, which this scan's discs and soft
+    # tissue never reach (at most 120 HU along the body's centre column).
     samples = t.b + np.linspace(0.0, 1.0, 400)[:, None] * (t.c - t.b)
     kji = np.rint(ct.ras_to_ijk_points(samples)[:, ::-1]).astype(int)
     skip = int(np.ceil(400 * 2.0 / np.linalg.norm(t.c - t.b)))  # the first 2 mm: B on the bone's surface
     in_label = np.isin(labels.voxels[tuple(kji.T)], (32, 33))[skip:]
-    hu = ct.voxels[tuple(kji.T)][skip:]
+    hu = ndimage.uniform_filter(ct.voxels.astype(np.float32), size=(1, 3, 3))[tuple(kji.T)][skip:]  # 3 x 3 mm mean
     assert (in_label | (hu >= 130)).all()
-    assert (~in_label).sum() * np.linalg.norm(t.c - t.b) / 400 <= 1.0
+    assert in_label.mean() >= 0.75
     # The anterior third, or 5 mm behind the anterior cortex where the body is shallower (SPEC section 3).
     proposal = t.sections["proposal"]
     assert (proposal["C_depth_fraction"] >= 2.0 / 3.0 - 1e-6
@@ -111,3 +114,5 @@ def test_dicom_case_recommended_path_is_safe():
     for path in both.trajectories:
         if path.sections["safety"]["verdict"] == "fail":
             assert any(f"T12 {path.side}: the proposed path FAILS safety checks" in w for w in both.warnings)
+        else:
+            assert path.sections["safety"]["checks"]["spinal_canal"]["distance_mm"] >= CANAL_FLOOR_MM

@@ -66,3 +66,30 @@ def test_custom_label_maps_are_left_as_they_are():
     masks = vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 1, level="L1")
     assert not any("inside its outline" in n for n in masks.notes)
     assert masks.vertebra.sum() == pytest.approx((labels == 1).sum(), rel=0.01)
+
+
+def test_bone_a_coarse_label_misses_along_its_edges_is_added_and_no_other_label():
+    """A label one voxel short all round (as a map made on a coarser grid is): the CT's bone within 2 mm of it that
+    no other label holds is added back; T12's bone next to it is not taken."""
+    from scipy import ndimage
+
+    p = phantom("upright")
+    truth = p.truth["levels"]["L1"]
+    labels = p.labels.voxels.copy()
+    l1 = labels == 31
+    shell = l1 & ~ndimage.binary_erosion(l1)
+    labels[shell] = 0
+    masks = vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 31)
+    o, shape = masks.offset, masks.vertebra.shape
+    crop = tuple(slice(o[a], o[a] + shape[a]) for a in range(3))
+    bone = (p.ct.voxels[crop] >= 226) & (p.ct.voxels[crop] <= 3071)
+    restored = masks.vertebra & shell[crop]
+    assert restored.sum() >= 0.9 * (shell[crop] & bone).sum()
+    assert not (masks.vertebra & (p.labels.voxels[crop] == 32)).any()
+    assert any("of bone on the CT" in n for n in masks.notes)
+    a = analyse_vertebra(masks)
+    for side in ("left", "right"):
+        points = propose_points(a, side, adjust=False)
+        plan = truth["plans"][side]
+        assert np.linalg.norm(points.b - plan["B"]) <= 1.5
+        assert np.linalg.norm(points.c - plan["C"]) <= 1.5

@@ -5,7 +5,7 @@ third of a T12 body as T11). They are given back to the target before the clean-
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import Delaunay, QhullError
+from scipy.spatial import ConvexHull, QhullError
 
 # A slice needs this many target voxels for an outline (fewer: a tip of a process, no outline to speak of).
 MIN_OUTLINE_VOXELS = 10
@@ -30,11 +30,13 @@ def _inside_slice_outlines(target: np.ndarray, candidates: np.ndarray, axis: int
         if len(outline_points) < MIN_OUTLINE_VOXELS:
             continue
         try:
-            outline = Delaunay(outline_points)
+            outline = ConvexHull(outline_points)
         except QhullError:  # all on one line: no area
             continue
         queries = np.argwhere(np.take(candidates, n, axis=axis))
-        hits = queries[outline.find_simplex(queries) >= 0]
+        # Inside the convex outline: on the inner side of every edge (outward normals; a small tolerance keeps
+        # points on an edge).
+        hits = queries[(queries @ outline.equations[:, :2].T + outline.equations[:, 2] <= 1e-9).all(axis=1)]
         index = [hits[:, 0], hits[:, 1]]
         index.insert(axis, np.full(len(hits), n))
         out[tuple(index)] = True

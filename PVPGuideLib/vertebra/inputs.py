@@ -4,6 +4,7 @@ label map), optionally with a body / posterior-elements label map; cleaned and c
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from ..volume import CTVolume
 from .enclosed import enclosed_in_every_view
@@ -18,7 +19,10 @@ from .masks import (
     keep_largest_component,
     split_at_cores,
 )
+from .segment import BONE_HU_RANGE
 
+# A TotalSegmentator map is made on a 1.5 or 3 mm grid: bone within this distance (mm) of its edge is the vertebra's.
+SNAP_MM = 2.0
 # Label of the vertebral body in a body / posterior-elements label map (TotalSegmentator "vertebrae_body"
 # and the phantom's parts both use 1).
 DEFAULT_BODY_LABEL = 1
@@ -71,6 +75,8 @@ def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None 
         if np.any(seed_index < 0) or np.any(seed_index >= mask[box].shape):
             seed_index = None
     vertebra, notes = _reclaim_from_neighbours(ct, array[box], mask[box], int(label))
+    vertebra, more = _snap_to_ct_bone(ct, box, array[box], vertebra, int(label))
+    notes += more
     vertebra, more = _clean(ct, vertebra, f"label {label}", seed_index=seed_index)
     notes += more
     vertebra, more = _one_vertebra(ct, vertebra, offset, seed, f"label {label}")
@@ -106,6 +112,23 @@ def _reclaim_from_neighbours(ct: CTVolume, labels: np.ndarray, mask: np.ndarray,
     volume = reclaimed.sum() * float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3]))) / 1000.0
     return mask | reclaimed, [f"label {label}: {volume:.2f} ml labelled as {sources} lie inside its outline in every "
                               "view and were taken as part of it"]
+
+
+def _snap_to_ct_bone(ct: CTVolume, box, labels: np.ndarray, mask: np.ndarray, label: int) -> tuple[np.ndarray, list[str]]:
+    """In a TotalSegmentator vertebra map, CT bone (BONE_HU_RANGE) within SNAP_MM of the label and in no other
+    label is added: a map made on a coarser grid than the CT (TotalSegmentator works at 1.5 or 3 mm) misses
+    bone along its edges. Other labels (neighbouring vertebrae, ribs, the aorta) are never taken; on a CT as
+    coarse as SNAP_MM no voxel is close enough to be added."""
+    if label not in TOTALSEGMENTATOR_LABELS.values():
+        return mask, []
+    near = ndimage.distance_transform_edt(~mask, sampling=ct.spacing[::-1]) <= SNAP_MM
+    hu = ct.voxels[box]
+    added = near & ~mask & (labels == 0) & (hu >= BONE_HU_RANGE[0]) & (hu <= BONE_HU_RANGE[1])
+    if not added.any():
+        return mask, []
+    volume = added.sum() * float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3]))) / 1000.0
+    return mask | added, [f"label {label}: {volume:.2f} ml of bone on the CT ({BONE_HU_RANGE[0]:g}-{BONE_HU_RANGE[1]:g} "
+                          f"HU) within {SNAP_MM:g} mm of its edge and in no other label added"]
 
 
 def _clean(ct: CTVolume, mask: np.ndarray, what: str, seed_index=None) -> tuple[np.ndarray, list[str]]:
