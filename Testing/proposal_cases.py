@@ -53,3 +53,14 @@ def truth_angles(level_truth: dict, side: str):
     """SPEC section 4 angles of the truth path B->C in the truth frame."""
     plan = level_truth["plans"][side]
     return needle_angles(np.subtract(plan["C"], plan["B"]), side, truth_frame(level_truth))
+
+
+def assert_spec_points(analysis, level_truth: dict, tolerance_mm: float = 1.5) -> None:
+    """The SPEC construction's B and C on both sides within tolerance_mm of the phantom's constructed points."""
+    from PVPGuideLib.proposal import propose_points
+
+    for side in ("left", "right"):
+        points = propose_points(analysis, side, adjust=False)
+        plan = level_truth["plans"][side]
+        assert np.linalg.norm(points.b - plan["B"]) <= tolerance_mm, side
+        assert np.linalg.norm(points.c - plan["C"]) <= tolerance_mm, side
