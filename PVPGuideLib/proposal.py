@@ -132,7 +132,9 @@ def _target(analysis: VertebraAnalysis, contralateral: str, depth_fraction: floa
         raise VertebraError(f"{analysis.level or 'the vertebra'}: the {contralateral} pedicle's medial border line, "
                             "carried to mid-height, never enters the vertebral body; check the segmentation")
     start = int(entered[0])
-    y_exit = first_rise(1.0 - inside[None, start:], ys[start:])[0]
+    # The anterior surface: coming back along the line from in front of the body, where it first meets the body
+    # (holes inside the body, a fracture cleft or a gap in the segmentation, do not end it).
+    y_exit = first_rise(inside[None, start:][:, ::-1], ys[start:][::-1])[0]
     if not np.isfinite(y_exit):
         raise VertebraError(f"{analysis.level or 'the vertebra'}: the body's anterior surface is not in the field of "
                             "view along the target line; scan the whole vertebral body")

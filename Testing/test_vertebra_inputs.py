@@ -167,3 +167,26 @@ def test_b_stays_on_the_pedicle_when_an_articular_process_continues_its_lateral_
     assert b_local[1] >= a.canal.back_y - 0.05  # not behind the canal's back wall
     assert points.b_rule == "lateral_border_at_canal_back"
     assert np.linalg.norm(points.b - b_truth) <= 2.5  # the truth B lies 1.6 mm in front of the canal's back
+
+
+def test_a_cleft_in_front_of_c_does_not_pull_it_back():
+    """A gap in the body in front of C (a fracture cleft, a hole of a coarse label) open to the side is not the
+    anterior cortex: C stays where the SPEC puts it."""
+    p = phantom("upright")
+    truth = p.truth["levels"]["L1"]
+    labels = p.labels.voxels.copy()
+    c = np.asarray(truth["plans"]["left"]["C"], float)  # on the patient's right (+R) of the midline
+    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
+    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
+    # 2 mm deep, 4 mm high, from 3 mm medial of C's line out through the body's right side.
+    cleft = ((ras[..., 1] >= c[1] + 2.5) & (ras[..., 1] <= c[1] + 4.5) & (ras[..., 0] >= c[0] - 3.0)
+             & (np.abs(ras[..., 2] - c[2]) <= 2.0) & (labels == 31))
+    labels[cleft] = 0
+    hu = p.ct.voxels.copy()
+    hu[cleft] = 20  # soft tissue in the cleft, on the CT too
+    masks = vertebra_from_labels(p.ct.with_voxels(hu), p.labels.with_voxels(labels), 31)
+    assert not any("filled" in n for n in masks.notes)  # open to the side: the cleft stays
+    a = analyse_vertebra(masks)
+    points = propose_points(a, "left", adjust=False)
+    assert points.c_rule == truth["plans"]["left"]["C_rule"]
+    assert np.linalg.norm(points.c - c) <= TOLERANCE_MM
