@@ -169,18 +169,20 @@ def test_b_stays_on_the_pedicle_when_an_articular_process_continues_its_lateral_
     assert np.linalg.norm(points.b - b_truth) <= 2.5  # the truth B lies 1.6 mm in front of the canal's back
 
 
-def test_a_cleft_in_front_of_c_does_not_pull_it_back():
+@pytest.mark.parametrize(("half_height", "medial"), [(2.0, 3.0), (4.0, 4.0)])
+def test_a_cleft_in_front_of_c_does_not_pull_it_back(half_height, medial):
     """A gap in the body in front of C (a fracture cleft, a hole of a coarse label) open to the side is not the
-    anterior cortex: C stays where the SPEC puts it."""
+    anterior cortex: C stays where the SPEC puts it. The larger cleft also changes the body's shape enough that
+    its shortest axis is no longer the superior one (the first guess of the axes must not follow it)."""
     p = phantom("upright")
     truth = p.truth["levels"]["L1"]
     labels = p.labels.voxels.copy()
     c = np.asarray(truth["plans"]["left"]["C"], float)  # on the patient's right (+R) of the midline
     kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
     ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
-    # 2 mm deep, 4 mm high, from 3 mm medial of C's line out through the body's right side.
-    cleft = ((ras[..., 1] >= c[1] + 2.5) & (ras[..., 1] <= c[1] + 4.5) & (ras[..., 0] >= c[0] - 3.0)
-             & (np.abs(ras[..., 2] - c[2]) <= 2.0) & (labels == 31))
+    # 2 mm deep, 2 x half_height high, from `medial` mm medial of C's line out through the body's right side.
+    cleft = ((ras[..., 1] >= c[1] + 2.5) & (ras[..., 1] <= c[1] + 4.5) & (ras[..., 0] >= c[0] - medial)
+             & (np.abs(ras[..., 2] - c[2]) <= half_height) & (labels == 31))
     labels[cleft] = 0
     hu = p.ct.voxels.copy()
     hu[cleft] = 20  # soft tissue in the cleft, on the CT too
@@ -190,3 +192,4 @@ def test_a_cleft_in_front_of_c_does_not_pull_it_back():
     points = propose_points(a, "left", adjust=False)
     assert points.c_rule == truth["plans"]["left"]["C_rule"]
     assert np.linalg.norm(points.c - c) <= TOLERANCE_MM
+    assert np.linalg.norm(points.b - truth["plans"]["left"]["B"]) <= TOLERANCE_MM

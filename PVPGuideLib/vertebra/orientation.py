@@ -11,6 +11,9 @@ from .masks import FULL_CONNECTIVITY, VertebraMasks
 # Without a body label the body's core is the vertebra deeper than this fraction of its deepest voxel:
 # only the body is that thick (pedicles and processes are at most half as thick as the body is high).
 CORE_FRACTION = 0.5
+# The first guess of the superior axis is kept within this angle of the scanner's S axis (the poses of issue 4
+# reach 25 degrees about every axis, about 36 degrees all together).
+MAX_TILT_DEG = 50.0
 
 
 def body_core(masks: VertebraMasks) -> np.ndarray:
@@ -27,7 +30,8 @@ def initial_axes(masks: VertebraMasks) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """(origin, rotation) first guess: rows right, anterior, superior in RAS; origin = body (core) centroid.
 
     superior: the body's shortest principal axis (a body is wider and deeper than it is high, even when
-    fractured), signed towards the patient's head (RAS is patient-fixed); anterior: from the rest of the
+    fractured) among those within MAX_TILT_DEG of the scanner's S axis, signed towards the patient's head (RAS
+    is patient-fixed); anterior: from the rest of the
     vertebra (the posterior elements dominate it) to the body, orthogonalised.
     Returns (origin, rotation, body points).
     """
@@ -39,8 +43,12 @@ def initial_axes(masks: VertebraMasks) -> tuple[np.ndarray, np.ndarray, np.ndarr
                             "(body, pedicles, lamina and processes)")
     centre = body_points.mean(axis=0)
     centred = body_points - centre
-    _, vectors = np.linalg.eigh(centred.T @ centred)
-    superior = vectors[:, 0] if vectors[2, 0] >= 0 else -vectors[:, 0]
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending: the shortest axis first
+    # Patients lie along the scanner's S axis: a superior axis tilted more than MAX_TILT_DEG from it is a body
+    # of unusual shape (a cleft, a crush), so the shortest axis among those within MAX_TILT_DEG is taken.
+    near_s = [k for k in range(3) if abs(vectors[2, k]) >= np.cos(np.radians(MAX_TILT_DEG))]
+    k = near_s[0] if near_s else int(np.argmax(np.abs(vectors[2])))
+    superior = vectors[:, k] if vectors[2, k] >= 0 else -vectors[:, k]
     towards_body = centre - masks.points_ras(rest).mean(axis=0)
     anterior = towards_body - np.dot(towards_body, superior) * superior
     if np.linalg.norm(anterior) < 1.0:
