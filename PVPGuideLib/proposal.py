@@ -316,20 +316,22 @@ class BAndC:
 
 
 def propose_b_and_c(ct: CTVolume, labels, *, side: str = "auto", label: int = 1, parts=None, body_label: int = 1,
-                    level: str = "", needle_gauge: int = 13) -> BAndC:
+                    level: str = "", needle_gauge: int = 13, snap_mm: float | None = None) -> BAndC:
     """One call for an application: B and C for a vertebra given as a label map (CTVolume on any grid, or an
     array on the CT grid; `label` its value, 1 for a Slicer segment exported as a label map).
 
     side : 'left', 'right' or 'auto' (the recommended side). parts : optional body / posterior-elements label
-    map (body = `body_label`). Raises ValueError (VertebraError) with what to fix when the vertebra cannot be
-    analysed. A is not found here (the caller has the skin); the safety report covers B->C.
+    map (body = `body_label`). snap_mm : vertebra_from_labels's (None: its default). Raises ValueError
+    (VertebraError) with what to fix when the vertebra cannot be analysed. A is not found here (the caller has
+    the skin); the safety report covers B->C.
     """
     from .vertebra import vertebra_from_labels
 
     if side not in ("left", "right", "auto"):
         raise ValueError(f"side must be 'left', 'right' or 'auto', got {side!r}")
+    options = {} if snap_mm is None else {"snap_mm": snap_mm}
     analysis = analyse_vertebra(vertebra_from_labels(ct, labels, label, level=level or None, parts=parts,
-                                                     body_label=body_label))
+                                                     body_label=body_label, **options))
     sides = {s: plan_side(ct, None, analysis, s, needle_gauge=needle_gauge) for s in SIDES}
     recommendation = recommend_side(sides["left"], sides["right"])
     chosen = recommendation.side if side == "auto" else side

@@ -74,3 +74,46 @@ def test_rows_round_as_the_display_module():
     assert safety_rows(None) == [] and proposal_text(None) == ""
     text = proposal_text(section, ["C moved"])
     assert text.startswith("Out of date (C moved)") and "recommended side: left" in text
+
+
+def test_a_body_part_labelled_as_the_next_level_is_taken_back_in_the_module(scene, phantom):
+    """TotalSegmentator-named segments: the target's neighbours are read too, so a part of the target's body
+    that the segmentation gave to T12 is taken back, and the analysis says so in the status and warnings."""
+    logic = PlanningLogic(scene)
+    logic.load_phantom(phantom)
+    level = phantom.truth["target_level"]
+    labels = phantom.labels.voxels.copy()
+    centre = np.asarray(phantom.truth["levels"][level]["body_centre"], float)
+    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
+    ras = phantom.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
+    block = ((np.abs(ras[..., 0] - centre[0] - 10.0) <= 6.0) & (np.abs(ras[..., 1] - centre[1] + 6.0) <= 5.0)
+             & (np.abs(ras[..., 2] - centre[2]) <= 4.0) & (labels == 31))
+    labels[block] = 32
+    segmentation = segmentation_node_from_labelmap(
+        logic.scene, phantom.ct.with_voxels(labels), "TotalSegmentator",
+        segment_names={31: "vertebrae_L1", 32: "vertebrae_T12", 30: "vertebrae_L2"})
+    logic.select_vertebra(segmentation, "vertebrae_L1")
+    section = logic.propose_points(side="left")
+    assert any("labelled as 32 (T12)" in w and "taken as part of it" in w for w in section["warnings"])
+    assert "labelled as 32 (T12)" in logic.parameter_node().GetParameter("status")
+    _, b, c = scenarios.phantom_points(phantom, "left")
+    assert np.linalg.norm(logic.point("B") - b) <= scenarios.PROPOSAL_TOLERANCE_MM
+    assert np.linalg.norm(logic.point("C") - c) <= scenarios.PROPOSAL_TOLERANCE_MM
+
+
+def test_target_and_neighbours_label_map(scene, phantom):
+    from PVPGuideLib.mrml.planning_proposal import target_and_neighbours
+
+    labels = phantom.labels.voxels
+    mrml_scene = PlanningLogic(scene).scene
+    segmentation = segmentation_node_from_labelmap(
+        mrml_scene, phantom.labels, "Named", segment_names={31: "vertebrae_L1", 32: "T12 vertebra", 30: "rib_left_12"})
+    mapped, value = target_and_neighbours(segmentation, "vertebrae_L1", phantom.ct)
+    assert value == 31
+    assert np.array_equal(mapped == 31, labels == 31) and np.array_equal(mapped == 32, labels == 32)
+    assert not (mapped == 30).any()  # 'rib_left_12' names no vertebra: not read
+    unnamed = segmentation_node_from_labelmap(mrml_scene, phantom.labels, "Unnamed", segment_names={31: "target"})
+    mapped, value = target_and_neighbours(unnamed, "target", phantom.ct)
+    assert value == 1 and np.array_equal(mapped == 1, labels == 31)
+    mapped, value = target_and_neighbours(unnamed, "target", phantom.ct, level="l1")  # the module's level setting
+    assert value == 31 and np.array_equal(mapped == 31, labels == 31)

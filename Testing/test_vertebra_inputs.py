@@ -15,6 +15,7 @@ from PVPGuideLib.vertebra import (
     vertebra_from_ct,
     vertebra_from_labels,
 )
+from PVPGuideLib.vertebra.levels import level_from_name, neighbouring_levels
 from PVPGuideLib.volume import CTVolume, VolumeError
 
 TOLERANCE_MM = 1.5
@@ -34,6 +35,9 @@ def test_level_names():
     assert label_for_level("l1") == 31 and label_for_level("T12") == 32 and label_for_level("L5") == 27
     assert level_for_label(30) == "L2" and level_for_label(7) == ""
     assert normalise_level(" s1 ") == "S1"
+    assert level_from_name("vertebrae_T12") == "T12" and level_from_name("L1 vertebra") == "L1"
+    assert level_from_name("rib_left_12") == "" and level_from_name("T12-L1 disc") == "" and level_from_name("") == ""
+    assert neighbouring_levels("T12", 1) == ["L1", "T11"] and neighbouring_levels("S1") == ["L5", "L4"]
     with pytest.raises(VertebraError, match="unknown vertebra level"):
         label_for_level("L7")
 

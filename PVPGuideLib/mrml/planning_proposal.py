@@ -28,7 +28,6 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
     from ..proposal import propose_b_and_c
     from ..safety import check_safety
     from ..skin import SkinError
-    from .segmentations import labelmap_from_segment
     from .volumes import ct_from_volume_node
 
     steps = Steps(_STEPS, progress)
@@ -45,14 +44,15 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
 
     steps.start("reading the CT and the vertebra")
     ct = ct_from_volume_node(ct_node)
-    labels = labelmap_from_segment(segmentation, segment_id, ct)
-    if not labels.any():
+    labels, label = target_and_neighbours(segmentation, segment_id, ct, settings["level"])
+    if not (labels == label).any():
         raise ValueError(f"the target vertebra (segment '{segment_id}') is empty on the CT grid: choose the segment "
                          "of the vertebra to treat in Inputs")
     steps.start("analysing the vertebra and proposing B and C")
     try:
-        result = propose_b_and_c(ct, labels, side="auto" if requested == "both" else requested, label=1,
-                                 level=settings["level"], needle_gauge=gauge)
+        # snap_mm=0: a segmentation in Slicer need not hold the ribs and vessels, so no CT bone is added to it.
+        result = propose_b_and_c(ct, labels, side="auto" if requested == "both" else requested, label=label,
+                                 level=settings["level"], needle_gauge=gauge, snap_mm=0.0)
     except ValueError as error:  # VertebraError: what to fix, passed through
         raise ValueError(f"B and C cannot be proposed: {error}") from error
     b, c = np.asarray(result.b, float), np.asarray(result.c, float)
@@ -60,7 +60,7 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
     geometry_ct.require_inside("B", b)
     geometry_ct.require_inside("C", c)
 
-    warnings = list(result.points.notes)
+    warnings = list(result.analysis.notes) + list(result.points.notes)
     if result.points.adjustment:
         warnings.append(result.points.adjustment["reason"])
     entry = None
@@ -110,6 +110,37 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
     params.EndModify(modifying)
     steps.done()
     return section
+
+
+def target_and_neighbours(segmentation, segment_id: str, ct, level: str = "") -> tuple[np.ndarray, int]:
+    """The target segment on the CT grid as a label map, and its label value.
+
+    When its level is known (from its name, e.g. TotalSegmentator's 'vertebrae_T12', else the module's level
+    setting), the map uses TotalSegmentator ids and also holds the segments named as vertebrae up to two levels
+    above and below: parts of the target labelled as a neighbour are then taken back (vertebra/enclosed.py).
+    Otherwise it is the target alone, label 1.
+    """
+    from ..vertebra.levels import label_for_level, level_from_name, neighbouring_levels, normalise_level
+    from .segmentations import labelmap_from_segment, segment_names_by_id
+
+    target = labelmap_from_segment(segmentation, segment_id, ct) > 0
+    names = segment_names_by_id(segmentation)
+    name = level_from_name(names.get(segment_id, "")) or level_from_name(segment_id)
+    if not name and level:
+        try:
+            name = normalise_level(level)
+        except ValueError:  # a free-text level: no neighbours to look for
+            name = ""
+    if not name:
+        return target.astype(np.int16), 1
+    near = set(neighbouring_levels(name))
+    labels = np.zeros(target.shape, dtype=np.int16)
+    for other_id, other_name in names.items():
+        other = level_from_name(other_name)
+        if other_id != segment_id and other in near:
+            labels[labelmap_from_segment(segmentation, other_id, ct) > 0] = label_for_level(other)
+    labels[target] = label_for_level(name)
+    return labels, label_for_level(name)
 
 
 def proposal_inputs(a, b, c, side: str, gauge: int, segment_id: str) -> dict:

@@ -57,7 +57,7 @@ def _present_labels(array: np.ndarray) -> str:
 
 
 def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None = None, parts=None,
-                         body_label: int = DEFAULT_BODY_LABEL, seed=None) -> VertebraMasks:
+                         body_label: int = DEFAULT_BODY_LABEL, seed=None, snap_mm: float = SNAP_MM) -> VertebraMasks:
     """The vertebra `label` of a label map, cleaned: largest connected piece kept, enclosed holes filled.
 
     labels, parts : CTVolume (any grid; resampled to the CT by nearest neighbour) or array on the CT grid.
@@ -66,6 +66,8 @@ def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None 
     seed : optional RAS point inside the target's body, used only when the label holds several vertebral
     bodies joined together (then the one holding the seed is kept).
     level : name for reports; default from the TotalSegmentator id (31 -> 'L1').
+    snap_mm : in a TotalSegmentator vertebra map, CT bone this close to the label and in no other label is added
+    (0: not at all, for a map that does not label the ribs and vessels around the vertebra).
     """
     array = _on_ct_grid(ct, labels, "segmentation")
     mask = array == int(label)
@@ -80,7 +82,7 @@ def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None 
         if np.any(seed_index < 0) or np.any(seed_index >= mask[box].shape):
             seed_index = None
     vertebra, notes = _reclaim_from_neighbours(ct, array[box], mask[box], int(label))
-    vertebra, more = _snap_to_ct_bone(ct, box, array[box], vertebra, int(label))
+    vertebra, more = _snap_to_ct_bone(ct, box, array[box], vertebra, int(label), snap_mm)
     notes += more
     vertebra, more = _clean(ct, vertebra, f"label {label}", seed_index=seed_index)
     notes += more
@@ -123,21 +125,22 @@ def _reclaim_from_neighbours(ct: CTVolume, labels: np.ndarray, mask: np.ndarray,
                               "view and were taken as part of it"]
 
 
-def _snap_to_ct_bone(ct: CTVolume, box, labels: np.ndarray, mask: np.ndarray, label: int) -> tuple[np.ndarray, list[str]]:
-    """In a TotalSegmentator vertebra map, CT bone (BONE_HU_RANGE) within SNAP_MM of the label and in no other
+def _snap_to_ct_bone(ct: CTVolume, box, labels: np.ndarray, mask: np.ndarray, label: int,
+                     snap_mm: float) -> tuple[np.ndarray, list[str]]:
+    """In a TotalSegmentator vertebra map, CT bone (BONE_HU_RANGE) within snap_mm of the label and in no other
     label is added: a map made on a coarser grid than the CT (TotalSegmentator works at 1.5 or 3 mm) misses
     bone along its edges. Other labels (neighbouring vertebrae, ribs, the aorta) are never taken; on a CT as
-    coarse as SNAP_MM no voxel is close enough to be added."""
-    if label not in TOTALSEGMENTATOR_LABELS.values():
+    coarse as snap_mm no voxel is close enough to be added."""
+    if label not in TOTALSEGMENTATOR_LABELS.values() or snap_mm <= 0:
         return mask, []
-    near = ndimage.distance_transform_edt(~mask, sampling=ct.spacing[::-1]) <= SNAP_MM
+    near = ndimage.distance_transform_edt(~mask, sampling=ct.spacing[::-1]) <= snap_mm
     hu = ct.voxels[box]
     added = near & ~mask & (labels == 0) & (hu >= BONE_HU_RANGE[0]) & (hu <= BONE_HU_RANGE[1])
     if not added.any():
         return mask, []
     volume = added.sum() * float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3]))) / 1000.0
     return mask | added, [f"label {label}: {volume:.2f} ml of bone on the CT ({BONE_HU_RANGE[0]:g}-{BONE_HU_RANGE[1]:g} "
-                          f"HU) within {SNAP_MM:g} mm of its edge and in no other label added"]
+                          f"HU) within {snap_mm:g} mm of its edge and in no other label added"]
 
 
 def _clean(ct: CTVolume, mask: np.ndarray, what: str, seed_index=None) -> tuple[np.ndarray, list[str]]:
