@@ -64,3 +64,21 @@ def assert_spec_points(analysis, level_truth: dict, tolerance_mm: float = 1.5) -
         plan = level_truth["plans"][side]
         assert np.linalg.norm(points.b - plan["B"]) <= tolerance_mm, side
         assert np.linalg.norm(points.c - plan["C"]) <= tolerance_mm, side
+
+
+def voxel_ras(ct) -> np.ndarray:
+    """(K, J, I, 3) RAS centres of every voxel of a CT, for drawing shapes into its label maps."""
+    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in ct.voxels.shape], indexing="ij")
+    return ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*ct.voxels.shape, 3)
+
+
+def body_part_labelled_as_t12(phantom_case) -> tuple[np.ndarray, np.ndarray]:
+    """The phantom's labels with a 12 x 10 x 8 mm block of L1's body, in its posterolateral quadrant, labelled T12
+    (32), as TotalSegmentator did on the DICOM slab; and the block."""
+    labels = phantom_case.labels.voxels.copy()
+    centre = np.asarray(phantom_case.truth["levels"]["L1"]["body_centre"], float)
+    ras = voxel_ras(phantom_case.ct)
+    block = ((np.abs(ras[..., 0] - centre[0] - 10.0) <= 6.0) & (np.abs(ras[..., 1] - centre[1] + 6.0) <= 5.0)
+             & (np.abs(ras[..., 2] - centre[2]) <= 4.0) & (labels == L1))
+    labels[block] = 32
+    return labels, block

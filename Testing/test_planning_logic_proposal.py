@@ -5,6 +5,8 @@ import pytest
 
 slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-core (pip install slicer-core)")
 
+from proposal_cases import body_part_labelled_as_t12  # noqa: E402
+
 from PVPGuideLib.display import format_length  # noqa: E402
 from PVPGuideLib.mrml import scenarios  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
@@ -81,14 +83,8 @@ def test_a_body_part_labelled_as_the_next_level_is_taken_back_in_the_module(scen
     that the segmentation gave to T12 is taken back, and the analysis says so in the status and warnings."""
     logic = PlanningLogic(scene)
     logic.load_phantom(phantom)
-    level = phantom.truth["target_level"]
-    labels = phantom.labels.voxels.copy()
-    centre = np.asarray(phantom.truth["levels"][level]["body_centre"], float)
-    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
-    ras = phantom.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
-    block = ((np.abs(ras[..., 0] - centre[0] - 10.0) <= 6.0) & (np.abs(ras[..., 1] - centre[1] + 6.0) <= 5.0)
-             & (np.abs(ras[..., 2] - centre[2]) <= 4.0) & (labels == 31))
-    labels[block] = 32
+    assert phantom.truth["target_level"] == "L1"
+    labels, _ = body_part_labelled_as_t12(phantom)
     segmentation = segmentation_node_from_labelmap(
         logic.scene, phantom.ct.with_voxels(labels), "TotalSegmentator",
         segment_names={31: "vertebrae_L1", 32: "vertebrae_T12", 30: "vertebrae_L2"})

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from proposal_cases import assert_spec_points, phantom
+from proposal_cases import assert_spec_points, body_part_labelled_as_t12, phantom
 
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 from PVPGuideLib.vertebra.enclosed import enclosed_in_every_view
@@ -38,15 +38,7 @@ def test_too_few_or_collinear_voxels_give_no_outline():
 def test_phantom_body_part_labelled_as_the_next_level_is_taken_back():
     p = phantom("upright")
     truth = p.truth["levels"]["L1"]
-    labels = p.labels.voxels.copy()
-    centre = np.asarray(truth["body_centre"], float)
-    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
-    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
-    # A 12 x 10 x 8 mm block in the body's posterolateral quadrant labelled T12 (32), as TotalSegmentator did on the
-    # DICOM slab.
-    block = ((np.abs(ras[..., 0] - centre[0] - 10.0) <= 6.0) & (np.abs(ras[..., 1] - centre[1] + 6.0) <= 5.0)
-             & (np.abs(ras[..., 2] - centre[2]) <= 4.0) & (labels == 31))
-    labels[block] = 32
+    labels, block = body_part_labelled_as_t12(p)
     masks = vertebra_from_labels(p.ct, p.labels.with_voxels(labels), 31)
     voxel_ml = abs(np.linalg.det(p.ct.ijk_to_ras[:3, :3])) / 1000.0
     note = next(n for n in masks.notes if "labelled as 32 (T12)" in n)

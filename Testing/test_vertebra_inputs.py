@@ -3,7 +3,7 @@ partial fields of view and bad arguments: clear results or clear errors, never a
 
 import numpy as np
 import pytest
-from proposal_cases import assert_spec_points, phantom
+from proposal_cases import assert_spec_points, phantom, voxel_ras
 
 from PVPGuideLib.proposal import propose_points
 from PVPGuideLib.vertebra import (
@@ -160,8 +160,7 @@ def test_b_stays_on_the_pedicle_when_an_articular_process_continues_its_lateral_
     labels = p.labels.voxels.copy()
     b_truth = np.asarray(truth["plans"]["left"]["B"], float)
     # A 4 x 4 mm bar from 1 mm in front of B straight back 16 mm, along the anterior axis (the phantom is upright).
-    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
-    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
+    ras = voxel_ras(p.ct)
     bar = ((np.abs(ras[..., 0] - b_truth[0]) <= 2.0) & (np.abs(ras[..., 2] - b_truth[2]) <= 2.0)
            & (ras[..., 1] <= b_truth[1] + 1.0) & (ras[..., 1] >= b_truth[1] - 16.0))
     labels[bar & (labels == 0)] = 31
@@ -182,8 +181,7 @@ def test_a_cleft_in_front_of_c_does_not_pull_it_back(half_height, medial):
     truth = p.truth["levels"]["L1"]
     labels = p.labels.voxels.copy()
     c = np.asarray(truth["plans"]["left"]["C"], float)  # on the patient's right (+R) of the midline
-    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in labels.shape], indexing="ij")
-    ras = p.ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)).reshape(*labels.shape, 3)
+    ras = voxel_ras(p.ct)
     # 2 mm deep, 2 x half_height high, from `medial` mm medial of C's line out through the body's right side.
     cleft = ((ras[..., 1] >= c[1] + 2.5) & (ras[..., 1] <= c[1] + 4.5) & (ras[..., 0] >= c[0] - medial)
              & (np.abs(ras[..., 2] - c[2]) <= half_height) & (labels == 31))

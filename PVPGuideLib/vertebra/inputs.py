@@ -19,6 +19,7 @@ from .masks import (
     fill_holes,
     keep_largest_component,
     split_at_cores,
+    voxel_volume_ml,
 )
 from .segment import BONE_HU_RANGE
 
@@ -114,7 +115,7 @@ def _reclaim_from_neighbours(ct: CTVolume, labels: np.ndarray, mask: np.ndarray,
         return mask, []
     reclaimed = enclosed_in_every_view(mask, others)
     pieces, count = ndimage.label(reclaimed, structure=FULL_CONNECTIVITY)
-    voxel_ml = float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3]))) / 1000.0
+    voxel_ml = voxel_volume_ml(ct)
     sizes = np.bincount(pieces.ravel(), minlength=count + 1) * voxel_ml
     reclaimed = (sizes >= MIN_RECLAIMED_ML)[pieces] & reclaimed
     if not reclaimed.any():
@@ -138,7 +139,7 @@ def _snap_to_ct_bone(ct: CTVolume, box, labels: np.ndarray, mask: np.ndarray, la
     added = near & ~mask & (labels == 0) & (hu >= BONE_HU_RANGE[0]) & (hu <= BONE_HU_RANGE[1])
     if not added.any():
         return mask, []
-    volume = added.sum() * float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3]))) / 1000.0
+    volume = added.sum() * voxel_volume_ml(ct)
     return mask | added, [f"label {label}: {volume:.2f} ml of bone on the CT ({BONE_HU_RANGE[0]:g}-{BONE_HU_RANGE[1]:g} "
                           f"HU) within {snap_mm:g} mm of its edge and in no other label added"]
 
