@@ -26,6 +26,7 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
+from PVPGuideLib.compat import strict_zip
 from PVPGuideLib.mrml import scenarios
 from PVPGuideLib.mrml.planning_cement import cement_rows
 from PVPGuideLib.mrml.planning_display import measurement_rows
@@ -248,7 +249,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         pn = self._parameterNode
         placeWidgets = (self.ui.pointAPlaceWidget, self.ui.pointBPlaceWidget, self.ui.pointCPlaceWidget)
         pointNodes = (pn.pointA, pn.pointB, pn.pointC) if pn else (None, None, None)
-        for widget, node in zip(placeWidgets, pointNodes, strict=True):
+        for widget, node in strict_zip(placeWidgets, pointNodes):
             widget.setCurrentNode(node)
         self._observePointNodes([node for node in pointNodes if node])
         if not pn:

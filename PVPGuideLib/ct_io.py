@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import PVPGuideError
 from .volume import CTVolume
 
 # SimpleITK (like ITK and DICOM) stores geometry in LPS; PVPGuide works in RAS.
@@ -16,7 +17,7 @@ HU_AIR_OR_FAT_MAX = -200
 HU_BONE_MIN = 100
 
 
-class CTReadError(ValueError):
+class CTReadError(PVPGuideError):
     """The file or folder cannot be read as a CT."""
 
 

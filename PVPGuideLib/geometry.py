@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import PVPGuideError
+
 SIDES = ("left", "right")
 # A point pair closer than this cannot define a needle direction.
 MIN_PATH_LENGTH_MM = 1.0
 
 
-class GeometryError(ValueError):
+class GeometryError(PVPGuideError):
     """Points or axes that cannot define the requested geometry."""
 
 

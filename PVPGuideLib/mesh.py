@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import PVPGuideError
 
-class MeshError(ValueError):
+
+class MeshError(PVPGuideError):
     """A mesh is empty, degenerate or otherwise unusable."""
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import phantom_shapes as shapes
+from .errors import PVPGuideError
 from .volume import CTVolume
 
 TRUTH_SCHEMA = "pvpguide.phantom-truth/1"
@@ -60,7 +61,7 @@ CHUNK_VOXELS = 1 << 20  # slabs of about a million voxels keep temporaries small
 HU_RANGE = (-1024, 3071)
 
 
-class PhantomError(ValueError):
+class PhantomError(PVPGuideError):
     """A phantom option is out of range."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cement import DEFAULT_PLANNED_VOLUME_ML, plan_cement
+from .compat import strict_zip
 from .plan import Trajectory
 from .volume import CTVolume
 
@@ -36,7 +37,7 @@ def body_masks_from_analysis(analysis) -> tuple[np.ndarray, np.ndarray]:
     from .cement import split_body
 
     masks = analysis.masks
-    crop = tuple(slice(o, o + n) for o, n in zip(masks.offset, masks.vertebra.shape, strict=True))
+    crop = tuple(slice(o, o + n) for o, n in strict_zip(masks.offset, masks.vertebra.shape))
     vertebra = np.zeros(masks.ct.voxels.shape, dtype=bool)
     vertebra[crop] = masks.vertebra
     if masks.body is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from .errors import PVPGuideError
 from .geometry import as_point, unit
 from .iso_surface import iso_surface
 from .mesh import TriangleMesh
@@ -20,7 +21,7 @@ SKIN_THRESHOLD_HU = -300.0
 AIR_HU = -1000.0
 
 
-class SkinError(ValueError):
+class SkinError(PVPGuideError):
     """No usable body surface in the CT."""
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import PVPGuideError
 
-class VolumeError(ValueError):
+
+class VolumeError(PVPGuideError):
     """A CT volume or a point given with it is unusable."""
 
 

@@ -10,6 +10,7 @@ from cement_cases import BODY_HALF, HU_POSTERIOR, Vertebra, rotation
 from PVPGuideLib.cement import CementError, analyze_body, frame_from_segmentation, score_cement, segment_cement
 from PVPGuideLib.cement.split import split_body
 from PVPGuideLib.cli import score as score_command
+from PVPGuideLib.compat import strict_zip
 from PVPGuideLib.ct_io import write_volume
 
 R, A, S = BODY_HALF
@@ -70,7 +71,7 @@ def test_frame_from_segmentation_recovers_the_pose():
     pose = rotation(12, -8, 25)
     v = Vertebra(pose=pose, direction=rotation(0, 20, 0), spacing=(0.9, 0.9, 1.1))
     frame = frame_from_segmentation(v.ct, v.body, v.posterior)
-    for axis, column in zip((frame.right, frame.anterior, frame.superior), pose.T, strict=True):
+    for axis, column in strict_zip((frame.right, frame.anterior, frame.superior), pose.T):
         assert np.degrees(np.arccos(np.clip(axis @ column, -1, 1))) < 2.0
     assert frame.origin == pytest.approx(v.centre, abs=0.6)
 

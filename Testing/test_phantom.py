@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from PVPGuideLib.compat import strict_zip
 from PVPGuideLib.phantom import PhantomError, generate_phantom, phantom_truth, write_phantom
 
 LEVEL_IDS = {"T12": 32, "L1": 31, "L2": 30}
@@ -324,7 +325,7 @@ def test_rotated_truth_is_the_pose_applied_to_the_upright_truth(rotated):
     upright = _vectors(phantom_truth()["levels"])
     turned = _vectors(rotated.truth["levels"])
     assert len(upright) == len(turned) == 3 * 33  # every point and direction of the three levels
-    for u, t in zip(upright, turned, strict=True):
+    for u, t in strict_zip(upright, turned):
         np.testing.assert_allclose(t, pose @ u, atol=2e-5)  # the pose turns about the L1 body centre
 
 

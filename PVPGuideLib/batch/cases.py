@@ -11,6 +11,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import PVPGuideError
+
 COMMANDS = ("plan", "score", "demo")
 # Never passed to the sub-command: who the case is, what to run, free-form extras and notes.
 META_COLUMNS = ("case_id", "command", "options", "notes")
@@ -23,7 +25,7 @@ BATCH_OWNED = ("out", "json", "quiet")
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
-class CasesError(ValueError):
+class CasesError(PVPGuideError):
     """The cases CSV as a whole is unusable (a single bad row becomes an error row instead)."""
 
 

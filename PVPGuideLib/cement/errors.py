@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import PVPGuideError
 
-class CementError(ValueError):
+
+class CementError(PVPGuideError):
     """Cement prediction or scoring cannot run on the given input; the message says what to fix."""

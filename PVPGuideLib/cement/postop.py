@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from .body import BodyAnalysis
 from .errors import CementError
 from .masks import mask_on_grid
@@ -146,7 +147,7 @@ def _within_mm(mask, ijk_to_ras, margin_mm) -> np.ndarray:
     kji = np.argwhere(mask)
     lo = np.maximum(kji.min(axis=0) - pad, 0)
     hi = np.minimum(kji.max(axis=0) + pad + 1, mask.shape)
-    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    box = tuple(slice(a, b) for a, b in strict_zip(lo, hi))
     out = np.zeros(mask.shape, dtype=bool)
     out[box] = ndimage.distance_transform_edt(~mask[box], sampling=spacing_kji) <= margin_mm
     return out

@@ -9,6 +9,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from ..compat import strict_zip
 from .errors import CementError
 from .masks import body_mask_on_grid
 
@@ -104,7 +105,7 @@ def predict_cement(ct, body_mask, tip_ras, volume_ml: float, *, entry_ras=None,
     # crop to the body's bounding box: the front never leaves the body
     kji = np.argwhere(body)
     lo, hi = kji.min(axis=0), kji.max(axis=0) + 1
-    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    box = tuple(slice(a, b) for a, b in strict_zip(lo, hi))
     crop_body = body[box]
     crop_to_ras = ijk_to_ras.copy()
     crop_to_ras[:3, 3] = ijk_to_ras[:3, :3] @ lo[::-1] + ijk_to_ras[:3, 3]
@@ -219,8 +220,8 @@ def _arrival_times(domain, speed, ijk_to_ras, seed, n_wanted):
     slowness = 1.0 / speed
     rows, cols, weights = [], [], []
     for offset in _HALF_NEIGHBOURS:
-        src = tuple(slice(max(0, -o), n - max(0, o)) for o, n in zip(offset, domain.shape, strict=True))
-        dst = tuple(slice(max(0, o), n - max(0, -o)) for o, n in zip(offset, domain.shape, strict=True))
+        src = tuple(slice(max(0, -o), n - max(0, o)) for o, n in strict_zip(offset, domain.shape))
+        dst = tuple(slice(max(0, o), n - max(0, -o)) for o, n in strict_zip(offset, domain.shape))
         both = domain[src] & domain[dst]
         if not both.any():
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from .errors import CementError
 from .masks import mask_on_grid
 
@@ -28,7 +29,7 @@ def split_body(ct, vertebra_mask, *, opening_radius_mm: float = DEFAULT_OPENING_
         raise CementError("the vertebra mask is empty: check the label number")
     kji = np.argwhere(vertebra)
     lo, hi = np.maximum(kji.min(axis=0) - 1, 0), np.minimum(kji.max(axis=0) + 2, vertebra.shape)
-    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    box = tuple(slice(a, b) for a, b in strict_zip(lo, hi))
     crop = vertebra[box]
     spacing_kji = np.linalg.norm(ct.ijk_to_ras[:3, :3], axis=0)[::-1]
     depth = ndimage.distance_transform_edt(crop, sampling=spacing_kji)

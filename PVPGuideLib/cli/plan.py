@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
+from ..compat import strict_zip
 from ..ct_io import read_ct, read_labelmap
 from ..plan import build_plan, check_points, plan_trajectory
 from ..plan_cement import add_cement_prediction, body_masks_from_analysis
@@ -158,8 +159,8 @@ def _analyses(ct, args, levels, labels, manual):
             raise ValueError("with --b and --c give one vertebra (one --label or --level)")
         analyses = [analyse_vertebra(vertebra_from_labels(ct, label_volume, value, level=name or None, parts=parts,
                                                           body_label=args.body_label))
-                    for value, name in zip(labels, names, strict=True)]
-        shown = {int(v): (n or f"label {v}") for v, n in zip(labels, names, strict=True)}
+                    for value, name in strict_zip(labels, names)]
+        shown = {int(v): (n or f"label {v}") for v, n in strict_zip(labels, names)}
         values = label_volume.voxels
         kept = ct.with_voxels(np.where(np.isin(values, list(shown)), values, 0).astype(
             np.uint8 if max(shown) < 256 else np.uint16))
@@ -171,7 +172,7 @@ def _analyses(ct, args, levels, labels, manual):
             raise ValueError("with --b and --c give one --seed")
         names = [normalise_level(n) for n in levels] or [""] * len(args.seed)
         return [analyse_vertebra(vertebra_from_ct(ct, seed=seed, level=name))
-                for seed, name in zip(args.seed, names, strict=True)], None
+                for seed, name in strict_zip(args.seed, names)], None
     if labels:
         raise ValueError("--label needs --segmentation (the label map it refers to)")
     return [], None

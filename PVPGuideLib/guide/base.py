@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compat import strict_zip
 from .booleans import _manifold3d, intersection, to_manifold
 from .errors import GuideError
 from .skinfit import SKIN_EDGE_MARGIN_MM, SkinFit
@@ -60,7 +61,7 @@ def cells_region(fit: SkinFit, mask: np.ndarray, *, every: bool):
         starts = np.flatnonzero(~row[:-1] & row[1:])
         stops = np.flatnonzero(row[:-1] & ~row[1:])
         y0, y1 = g.v0 + j * g.spacing, g.v0 + (j + 1) * g.spacing
-        for a, b in zip(starts, stops, strict=True):
+        for a, b in strict_zip(starts, stops):
             x0, x1 = g.u0 + a * g.spacing, g.u0 + b * g.spacing
             contours.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
     if not contours:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from ..geometry import VertebraFrame, needle_angles
 from ..mesh import TriangleMesh
 from ..needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
@@ -197,7 +198,7 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     frame = PlateFrame.from_normal(origin=entries.mean(axis=0), outward=w, superior=superior)
     skin = _skin_facing_plate(skin, frame)
     heights = skin_height_at(skin, frame, entries, skin_orientation=orientation)
-    for t, h, local in zip(trajectories, heights, frame.to_local(entries), strict=True):
+    for t, h, local in strict_zip(trajectories, heights, frame.to_local(entries)):
         gap = local[2] - h
         if not np.isfinite(gap) or abs(gap) > options.entry_tolerance_mm:
             where = "no skin lies under it" if not np.isfinite(gap) else f"it lies {gap:+.1f} mm from the skin"
@@ -253,7 +254,7 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     # Where each sleeve meets the plate, the plate is whole, even past the end of the scanned skin.
     feet = [features.footprint(base_mod.intersect_solid(
         part, base_mod.conformal_solid(fit, f.offset(1.0), fit.outer - 1.0, fit.outer + 3.0, step="sleeve foot")))
-        .offset(features.FEATURE_MARGIN_MM) for f, part in zip(footprints, sleeve_parts, strict=True)]
+        .offset(features.FEATURE_MARGIN_MM) for f, part in strict_zip(footprints, sleeve_parts)]
     base, outline, not_carried, fit_note = _base_with_contact(skin, fit, outline, entries_uv, orientation,
                                                               options, feet, sleeve_parts, footprints)
     if fit_note:
@@ -285,7 +286,7 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     clock.lap("mesh checks")
     output_solid = to_manifold(mesh, step="check the output mesh")
     sleeve_reports = tuple(_sleeve_report(t, g, frame, mesh, output_solid, superior, frame_anterior)
-                           for t, g in zip(trajectories, geoms, strict=True))
+                           for t, g in strict_zip(trajectories, geoms))
     clock.lap("sleeve checks")
     holes = list(footprints)
     holes.extend(base_mod.circle(m[:2], socket_radius) for m in markers_local)
@@ -366,7 +367,7 @@ def _base_with_contact(skin, fit, outline, entries_uv, orientation, options, fee
     # Below the exact skin side everywhere, also in valleys narrower than a grid cell.
     floor = ndimage.grey_erosion(fit.inner, size=(3, 3), mode="nearest") - 1.0
     sleeves = []
-    for f, part in zip(footprints, sleeve_parts, strict=True):
+    for f, part in strict_zip(footprints, sleeve_parts):
         top = float(np.asarray(part.bounding_box())[5]) + 1.0
         # 0.5 mm below the base's floor: no face of a sleeve coincides with one of the base.
         clip = base_mod.conformal_solid(fit, f.offset(1.0), floor - 1.5, np.maximum(fit.outer + 1.0, top),
@@ -521,7 +522,7 @@ def _single_piece(solid, warnings: list[str]):
     if len(pieces) == 1:
         return solid
     volumes = [p.volume() for p in pieces]
-    big = [p for p, vol in zip(pieces, volumes, strict=True) if vol >= 1.0]
+    big = [p for p, vol in strict_zip(pieces, volumes) if vol >= 1.0]
     if len(big) != 1:
         raise GuideError("assemble", f"the plate falls apart into {len(big)} pieces; enlarge the patch so it "
                                      "joins the sleeves (patch_radius_mm) or check the midline plane")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import PVPGuideError
 
-class GuideError(ValueError):
+
+class GuideError(PVPGuideError):
     """A guide-plate step could not be done; `step` names it (e.g. 'base', 'boolean: cut bores')."""
 
     def __init__(self, step: str, message: str):

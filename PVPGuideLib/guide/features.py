@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compat import strict_zip
 from .base import circle, conformal_solid, rectangle
 from .booleans import _manifold3d
 from .font import text_outline
@@ -45,7 +46,7 @@ def polyline_region(points: np.ndarray, width_mm: float, *, every: int = 4):
     if len(points) and not np.array_equal(pts[-1], points[-1]):
         pts = np.vstack([pts, points[-1]])
     pieces = []
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
+    for a, b in strict_zip(pts[:-1], pts[1:]):
         d = b - a
         length = float(np.hypot(*d))
         if length < 1e-9:

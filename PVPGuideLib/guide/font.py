@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compat import strict_zip
 from .booleans import _manifold3d
 
 CELL_WIDTH = 4.0
@@ -80,7 +81,7 @@ def text_outline(text: str, *, height_mm: float, stroke_mm: float, gap_mm: float
         for n, ch in enumerate(line):
             for stroke in _GLYPHS[ch]:
                 pts = np.asarray(stroke, dtype=float) * unit + [n * advance, baseline]
-                for p, q in zip(pts[:-1], pts[1:], strict=True):
+                for p, q in strict_zip(pts[:-1], pts[1:]):
                     pieces.append(_stroke(m3d, p, q, stroke_mm))
     if not pieces:
         return m3d.CrossSection(), (0.0, 0.0)

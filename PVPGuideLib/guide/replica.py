@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from ..iso_surface import iso_surface
 from ..mesh import TriangleMesh
 from ..needles import needle_outer_diameter_mm
@@ -83,8 +84,8 @@ def _signed_distance(labels: CTVolume, mask: np.ndarray, *, margin_mm: float, vo
     cropped = np.zeros(hi - lo, dtype=bool)
     src_lo = np.maximum(lo, 0)
     src_hi = np.minimum(hi, mask.shape)
-    cropped[tuple(slice(a - b, c - b) for a, b, c in zip(src_lo, lo, src_hi, strict=True))] = \
-        mask[tuple(slice(a, c) for a, c in zip(src_lo, src_hi, strict=True))]
+    cropped[tuple(slice(a - b, c - b) for a, b, c in strict_zip(src_lo, lo, src_hi))] = \
+        mask[tuple(slice(a, c) for a, c in strict_zip(src_lo, src_hi))]
     # Half a voxel puts the zero level on the boundary between inside and outside voxels.
     half = 0.5 * float(np.min(spacing_kji))
     outside = ndimage.distance_transform_edt(~cropped, sampling=spacing_kji) - half

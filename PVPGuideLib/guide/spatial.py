@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compat import strict_zip
 from .topology import unique_ints
 
 
@@ -174,6 +175,6 @@ def closest_points_on_triangles(p, a, b, c) -> np.ndarray:
     ]
     out = inside
     # Apply in reverse priority so the first matching region wins.
-    for region, point in reversed(list(zip(regions, [a, b, on_ab, c, on_ac, on_bc], strict=True))):
+    for region, point in reversed(list(strict_zip(regions, [a, b, on_ab, c, on_ac, on_bc]))):
         out = np.where(region[:, None], point, out)
     return out

@@ -1,7 +1,9 @@
 """Exceptions raised by the MRML adapter."""
 
+from ..errors import PVPGuideError
 
-class MRMLAdapterError(ValueError):
+
+class MRMLAdapterError(PVPGuideError):
     """A node, scene or file cannot be turned into library types (or back); the message says why."""
 
 

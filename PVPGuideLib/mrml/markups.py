@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compat import strict_zip
 from ._vtk import slicer_module
 from .errors import MRMLAdapterError
 
@@ -18,7 +19,7 @@ def _ras(point, what: str) -> list[float]:
 def _add_points(scene, class_name: str, name: str, points, labels, locked: bool):
     node = scene.AddNewNodeByClass(class_name, name)
     node.CreateDefaultDisplayNodes()
-    for point, label in zip(points, labels, strict=True):  # an empty label lets Slicer number the point
+    for point, label in strict_zip(points, labels):  # an empty label lets Slicer number the point
         index = node.AddControlPoint(point, label)
         node.SetNthControlPointLocked(index, locked)
     # lock the node too: the Markups module's lock button acts on the node

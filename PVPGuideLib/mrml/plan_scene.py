@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compat import strict_zip
 from ..plan import Plan
 from .markups import fiducial_node_from_point, line_node_from_points
 from .models import model_node_from_mesh
@@ -49,7 +50,7 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
         set_node_reference(params, "skin", model_node_from_mesh(scene, plan.skin.mesh, "Skin", color=SKIN_COLOR))
     for index, t in enumerate(plan.trajectories):
         suffix = trajectory_suffix(plan, index)
-        for name, point in zip(TRAJECTORY_POINT_NAMES, (t.a, t.b, t.c), strict=True):
+        for name, point in strict_zip(TRAJECTORY_POINT_NAMES, (t.a, t.b, t.c)):
             if point is None:
                 continue
             node = fiducial_node_from_point(scene, name + suffix, point, label=name)

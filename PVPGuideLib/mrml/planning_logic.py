@@ -16,6 +16,7 @@ import numpy as np
 from .. import geometry
 from ..atomic_io import write_json_atomic
 from ..cement.plan_section import DEFAULT_PLANNED_VOLUME_ML
+from ..compat import strict_zip
 from ..geometry import VertebraFrame
 from ..needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM, needle_outer_diameter_mm
 from ..plan import Trajectory, VertebraLandmarks, build_plan, infer_side
@@ -485,7 +486,7 @@ class PlanningLogic:
         """Measure the current A (optional), B and C without changing the scene (SPEC sections 3-4)."""
         ct = self._ct_geometry()
         a, b, c = (self.point(name, required=name != "A") for name in POINT_NAMES)
-        for name, p in zip(POINT_NAMES, (a, b, c), strict=True):
+        for name, p in strict_zip(POINT_NAMES, (a, b, c)):
             if p is not None:
                 ct.require_inside(name, p)
         settings = self.settings()

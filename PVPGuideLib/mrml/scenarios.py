@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compat import strict_zip
 from ..display import format_angle, format_length, format_percent
 from ..needles import needle_outer_diameter_mm
 from ..skin import SKIN_THRESHOLD_HU
@@ -512,7 +513,7 @@ def _bore_centre(node, a, c, distance_mm: float) -> np.ndarray:
     lines = output.GetLines()
     ids = numpy_support.vtk_to_numpy(lines.GetConnectivityArray())
     offsets = numpy_support.vtk_to_numpy(lines.GetOffsetsArray())
-    for start, end in zip(offsets[:-1], offsets[1:], strict=True):
+    for start, end in strict_zip(offsets[:-1], offsets[1:]):
         if end - start < 4 or ids[start] != ids[end - 1]:
             continue  # not a closed outline
         loop = points[ids[start:end - 1]] - origin
@@ -552,7 +553,7 @@ def _same_numbers(first, second, tolerance: float) -> bool:
         return first.keys() == second.keys() and all(_same_numbers(first[k], second[k], tolerance) for k in first)
     if isinstance(first, list) and isinstance(second, list):
         return len(first) == len(second) and all(
-            _same_numbers(x, y, tolerance) for x, y in zip(first, second, strict=True))
+            _same_numbers(x, y, tolerance) for x, y in strict_zip(first, second))
     if isinstance(first, float) or isinstance(second, float):
         return isinstance(first, (int, float)) and isinstance(second, (int, float)) and abs(first - second) <= tolerance
     return first == second

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compat import strict_zip
 from ..geometry import VertebraFrame
 from ..plan import VertebraLandmarks
 from .body import BodyExtent, Endplates, body_extent, fit_endplates, mid_height_section, posterior_wall_rise
@@ -237,7 +238,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
         if not tp.found:
             notes.append(f"no {side} transverse process found lateral to the pedicle: its mid-height is taken as the "
                          "pedicle's centre height")
-    for name, fraction in zip(("superior", "inferior"), fine.endplates.cut_fractions, strict=True):
+    for name, fraction in strict_zip(("superior", "inferior"), fine.endplates.cut_fractions):
         if fraction > 0.02:
             notes.append(f"{100 * fraction:.0f} % of the {name} endplate lies at or beyond the border of the CT; its "
                          "plane is fitted to the part in view")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import PVPGuideError
 
-class VertebraError(ValueError):
+
+class VertebraError(PVPGuideError):
     """A vertebra cannot be found, cleaned or analysed from the given inputs."""

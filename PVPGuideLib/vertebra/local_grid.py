@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
+
 
 @dataclass(frozen=True, eq=False)
 class LocalGrid:
@@ -62,7 +64,7 @@ class LocalGrid:
         b = ras_to_ijk[:3, :3] @ self.origin + ras_to_ijk[:3, 3] + a @ self.lower
         steps = [self.step * np.arange(n, dtype=np.float64) for n in self.shape]
         coordinates = np.empty((3, *self.shape), dtype=np.float64)
-        for row, array_axis in zip((2, 1, 0), range(3), strict=True):  # array axes are k, j, i
+        for row, array_axis in strict_zip((2, 1, 0), range(3)):  # array axes are k, j, i
             coordinates[array_axis] = (b[row] + a[row, 0] * steps[0][:, None, None]
                                        + a[row, 1] * steps[1][None, :, None] + a[row, 2] * steps[2][None, None, :])
         return ndimage.map_coordinates(np.asarray(array, dtype=np.float32), coordinates, order=1, cval=0.0,

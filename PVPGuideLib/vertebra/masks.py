@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from ..volume import CTVolume
 from .errors import VertebraError
 
@@ -69,13 +70,13 @@ def crop_box(mask: np.ndarray, margin: int = CROP_MARGIN_VOXELS) -> tuple[tuple[
     kji = np.argwhere(mask)
     lo = np.maximum(kji.min(axis=0) - margin, 0)
     hi = np.minimum(kji.max(axis=0) + margin + 1, mask.shape)
-    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True)), (int(lo[0]), int(lo[1]), int(lo[2]))
+    return tuple(slice(int(a), int(b)) for a, b in strict_zip(lo, hi)), (int(lo[0]), int(lo[1]), int(lo[2]))
 
 
 def cut_faces(mask: np.ndarray, offset, full_shape) -> tuple[str, ...]:
     """Faces of the CT's field of view that the mask (a crop starting at `offset`) touches."""
     faces = []
-    for axis, name in zip((2, 1, 0), "ijk", strict=True):
+    for axis, name in strict_zip((2, 1, 0), "ijk"):
         n = mask.shape[axis]
         if offset[axis] == 0 and np.take(mask, 0, axis=axis).any():
             faces.append(f"{name}-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from ..geometry import as_point
 from ..volume import CTVolume
 from .errors import VertebraError
@@ -76,7 +77,7 @@ def vertebra_from_ct(ct: CTVolume, *, seed, level: str = "", bone_range_hu=BONE_
     notes += more
     inner_box, inner_offset = crop_box(piece)
     vertebra = piece[inner_box]
-    offset = tuple(int(a + b) for a, b in zip(offset, inner_offset, strict=True))
+    offset = tuple(int(a + b) for a, b in strict_zip(offset, inner_offset))
     return VertebraMasks(ct, offset, vertebra, None, name, "CT threshold from a seed point", tuple(notes),
                          cut_faces(vertebra, offset, ct.voxels.shape))
 

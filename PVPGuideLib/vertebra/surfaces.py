@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compat import strict_zip
+
 # The boundary of a mask sampled trilinearly: halfway between an inside and an outside voxel centre.
 LEVEL = 0.5
 
@@ -92,7 +94,7 @@ def fit_common_slope(ys, xs, *, tolerance: float, max_slope: float = 0.7, min_po
         if candidates is None:  # refine around the coarse winner
             candidates = best_slope + np.arange(-0.01, 0.01 + 1e-9, 0.001)
         score = np.zeros(candidates.size)
-        for y, x in zip(ys, xs, strict=True):
+        for y, x in strict_zip(ys, xs):
             counts = _densest_counts(x[None, :] - candidates[:, None] * y[None, :], tolerance)
             score += np.where(counts >= min_points, counts, 0)
         if score.max() <= 0:
@@ -101,9 +103,9 @@ def fit_common_slope(ys, xs, *, tolerance: float, max_slope: float = 0.7, min_po
     if best_slope is None:
         return None
     slope = best_slope
-    offsets = np.array([_densest_offset(x - slope * y, tolerance)[1] for y, x in zip(ys, xs, strict=True)])
+    offsets = np.array([_densest_offset(x - slope * y, tolerance)[1] for y, x in strict_zip(ys, xs)])
     for _ in range(2):
-        inliers = [np.abs(x - slope * y - o) <= tolerance for y, x, o in zip(ys, xs, offsets, strict=True)]
+        inliers = [np.abs(x - slope * y - o) <= tolerance for y, x, o in strict_zip(ys, xs, offsets)]
         used = [g for g, keep in enumerate(inliers) if keep.sum() >= min_points]
         if not used:
             return None
@@ -119,7 +121,7 @@ def fit_common_slope(ys, xs, *, tolerance: float, max_slope: float = 0.7, min_po
         slope = float(solution[0])
         offsets = np.full(len(ys), np.nan)
         offsets[used] = solution[1:]
-    inliers = [np.isfinite(o) & (np.abs(x - slope * y - o) <= tolerance) for y, x, o in zip(ys, xs, offsets, strict=True)]
+    inliers = [np.isfinite(o) & (np.abs(x - slope * y - o) <= tolerance) for y, x, o in strict_zip(ys, xs, offsets)]
     return slope, offsets, inliers
 
 
