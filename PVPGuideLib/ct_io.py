@@ -11,7 +11,6 @@ from .volume import CTVolume
 
 # SimpleITK (like ITK and DICOM) stores geometry in LPS; PVPGuide works in RAS.
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
-VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 # A CT in Hounsfield units shows air or fat (<= -200) and bone (>= 100) somewhere.
 HU_AIR_OR_FAT_MAX = -200
 HU_BONE_MIN = 100
