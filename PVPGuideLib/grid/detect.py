@@ -24,6 +24,8 @@ POSTERIOR = np.array([0.0, -1.0, 0.0])
 MIN_SPACING_MM = SPACING_RANGE_MM[0]
 # Wire cut by the CT's edge this far (in spacings) before the first row or column: more grid lies outside.
 BEYOND_FIRST_LINE = 0.3
+# Wires (not cut by the CT's edge) going on this far past the first row or column: that edge wire is missing.
+OVERHANG = 0.5
 
 
 def detect_grid(ct: CTVolume, *, convention: GridConvention | None = None) -> GridLocator:
@@ -94,18 +96,33 @@ def _named(patch, flat, wires, fit, seen, height, convention: GridConvention) ->
         if numbers:
             warnings.append(f"{kind}(s) {', '.join(str(n) for n in numbers)} not seen in the CT (a missing or "
                             f"broken wire); numbering counts them as present")
-    # Wires reaching the CT's edge before the first row (column) may go on to further rows (columns) outside it.
-    rel = flat[wires.touches_border] - flat_origin
-    if len(rel):
-        if np.any(rel @ steps[0] < -BEYOND_FIRST_LINE * fit.spacing):
-            warnings.append(f"the grid runs out of the CT on the {convention.rows_from} side: row {first} is the "
-                            "first row inside the scan, maybe not the grid's first wire; count from the same row")
-        if np.any(rel @ steps[1] < -BEYOND_FIRST_LINE * fit.spacing):
-            warnings.append(f"the grid runs out of the CT on the patient's {convention.columns_from}: column {first} "
-                            "is the first column inside the scan, maybe not the grid's first wire")
+    tolerance = min(fit.spacing / 3, max(1.5, 0.9 * wires.voxel_mm))
+    warnings.extend(_edge_checks(flat - flat_origin, wires.touches_border, steps, fit.spacing, tolerance, convention))
     return GridLocator(patch, flat_origin, steps[0], steps[1], fit.spacing, convention, "detected", counts[0], counts[1],
                        missing[0], missing[1], fit.rms_mm, fit.max_mm, float(np.sqrt(np.mean(height**2))),
                        fit.points_used, tuple(warnings))
+
+
+def _edge_checks(rel, border, steps, spacing: float, tolerance: float, convention: GridConvention) -> list:
+    """Wires that go on before the first row (column): cut by the CT's edge (a warning: numbering starts inside
+    the scan) or not (the edge wire itself is missing: numbering would shift, so refuse)."""
+    warnings = []
+    first = convention.first_index
+    for axis, kind, side in ((0, "row", f"the {convention.rows_from} side"),
+                             (1, "column", f"the patient's {convention.columns_from}")):
+        before = rel @ steps[axis] / spacing
+        across = rel @ steps[1 - axis] / spacing
+        # Only points on the other family's wires count (a stray dense voxel beside the grid is not a wire).
+        on_wire = (np.abs(across - np.rint(across)) * spacing <= tolerance) & (np.rint(across) >= 0)
+        before = np.where(on_wire, before, np.inf)
+        if np.any(before[border] < -BEYOND_FIRST_LINE):
+            warnings.append(f"the grid runs out of the CT on {side}: {kind} {first} is the first {kind} inside the "
+                            f"scan, maybe not the grid's first wire; count from the same {kind}")
+        elif np.any(before < -OVERHANG):
+            raise GridError(f"wires run {-before.min() * spacing:.0f} mm past the first {kind} on {side} without a "
+                            f"{kind} wire at their end: the grid's edge {kind} is missing in the CT (or its wires "
+                            "overhang), so the numbering is ambiguous; give the grid by hand")
+    return warnings
 
 
 def _no_grid_message(wires) -> str:

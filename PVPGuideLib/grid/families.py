@@ -22,7 +22,7 @@ PERPENDICULAR_SEARCH_DEG = 10.0
 MAX_NON_PERPENDICULAR_DEG = 3.0
 # Directions within this of a family's normal belong to its peak (the peak's width for 3 mm voxels).
 PEAK_HALF_WIDTH_DEG = 8.0
-# Another direction this sharp relative to the weaker family is a third family: a second grid.
+# Another perpendicular pair this sharp relative to the weaker family is a second grid.
 THIRD_FAMILY_RATIO = 0.5
 # Wire spacing the locator accepts (mm).
 SPACING_RANGE_MM = (4.0, 50.0)
@@ -89,14 +89,17 @@ def family_normals(flat: np.ndarray, bin_mm: float) -> tuple[float, float]:
                         "this is not one square grid (two grids, or a deformed one); give the grid by hand")
     peak = min(sharpness(flat, np.array([first, second]), bin_mm))
     background = float(np.median(score))
+    # A second grid shows as another perpendicular pair of sharp directions (a single one is a staircase of
+    # wires across thick slices, or stray structures).
+    paired = np.minimum(score, np.roll(score, len(coarse) // 2))
     others = np.ones(len(coarse), bool)
     for centre in (first, second):
         others &= np.abs(((coarse - centre + 90.0) % 180.0) - 90.0) > PEAK_HALF_WIDTH_DEG
-    third = float(score[others].max()) if others.any() else 0.0
+    third = float(paired[others].max()) if others.any() else 0.0
     if third - background > THIRD_FAMILY_RATIO * (peak - background):
-        angle = float(coarse[others][int(np.argmax(score[others]))])
-        raise GridError(f"a third family of wires runs at {angle:.0f} degrees besides the grid's two: two overlapping "
-                        "grids (or another wire pattern) lie on the skin; remove one, or give the grid by hand")
+        angle = float(coarse[others][int(np.argmax(paired[others]))])
+        raise GridError(f"another pair of wire families runs at {angle % 90:.0f} and {angle % 90 + 90:.0f} degrees besides "
+                        "the grid's two: two overlapping grids lie on the skin; remove one, or give the grid by hand")
     return first, second
 
 
