@@ -11,7 +11,7 @@ from PVPGuideLib.cli import EXIT_BAD_INPUT, main
 from PVPGuideLib.ct_io import write_volume
 from PVPGuideLib.grid import given_grid
 from PVPGuideLib.phantom import generate_phantom
-from PVPGuideLib.phantom_grid import EllipseDrape, GridLayout, lay_grid_on_phantom
+from PVPGuideLib.phantom_grid import EllipseDrape, GridLayout
 
 LAYOUT = GridLayout(spacing_mm=15.0, rotation_deg=-8.0, rows=7, columns=11, centre=(0.0, -5.0))
 
@@ -23,7 +23,7 @@ def _fmt(p):
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     plain = generate_phantom(spacing=(1.5, 1.5, 1.5))
-    phantom = lay_grid_on_phantom(plain, LAYOUT)
+    phantom = generate_phantom(spacing=(1.5, 1.5, 1.5), skin_grid=LAYOUT)  # the phantom's own option
     folder = tmp_path_factory.mktemp("grid")
     write_volume(phantom.ct, folder / "ct.nrrd")
     write_volume(plain.ct, folder / "plain.nrrd")
