@@ -96,13 +96,14 @@ class _Options:
 
 def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rotation_deg=(0.0, 0.0, 0.0),
                      wedge_fraction: float = 0.0, bone_density: str = "osteoporotic",
-                     noise_sigma: float = 15.0) -> Phantom:
+                     noise_sigma: float = 15.0, skin_grid=None) -> Phantom:
     """Build the phantom CT, its label maps and ground truth.
 
     spacing : (3,) mm along i, j, k. direction : (3, 3) RAS direction of the grid (any rotation or
     reflection; default identity). rotation_deg : spine pose about R, A, S (each within +-25 degrees).
     wedge_fraction : anterior height loss of L1, 0-0.5. bone_density : 'low', 'osteoporotic' or 'normal'.
-    noise_sigma : Gaussian noise in HU (0 for none), seeded by `seed`.
+    noise_sigma : Gaussian noise in HU (0 for none), seeded by `seed`. skin_grid : a phantom_grid.GridLayout
+    to lay a grid locator on the back (its truth under truth['skin_grid']), or None.
     """
     options = _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma)
     spine = shapes.build_spine(options.wedge_fraction)
@@ -114,7 +115,12 @@ def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, 
     np.rint(hu, out=hu)
     np.clip(hu, *HU_RANGE, out=hu)
     ct = CTVolume(hu.astype(np.int16), ijk_to_ras, "PVPGuide phantom")
-    return Phantom(ct, ct.with_voxels(labels), ct.with_voxels(parts), _truth(options, spine, rotation))
+    phantom = Phantom(ct, ct.with_voxels(labels), ct.with_voxels(parts), _truth(options, spine, rotation))
+    if skin_grid is not None:
+        from .phantom_grid import lay_grid_on_phantom
+
+        phantom = lay_grid_on_phantom(phantom, skin_grid)
+    return phantom
 
 
 def phantom_truth(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rotation_deg=(0.0, 0.0, 0.0),

@@ -30,7 +30,8 @@ def trajectory_to_json(t: Trajectory) -> dict:
             "from_midline": t.entry_offsets.from_midline_mm,
             "from_spinous_tip": t.entry_offsets.from_spinous_tip_mm,
         },
-        "grid_position": None if grid is None else {
+        # A grid locator's position (PVPGuideLib.grid) also gives the offsets by name, the cell and inside_grid.
+        "grid_position": None if grid is None else grid.to_json() if hasattr(grid, "to_json") else {
             "column": grid.column,
             "row": grid.row,
             "residual_mm": [grid.residual_u_mm, grid.residual_v_mm],
@@ -62,7 +63,7 @@ def plan_to_json(plan: Plan, *, ct_path: str | None = None) -> dict:
         "skin": None if plan.skin is None else {"threshold_hu": plan.skin.threshold_hu},
         "needle_gauge": plan.needle_gauge,
         "needle_outer_diameter_mm": plan.needle_outer_diameter_mm,
-        "grid": None if plan.grid is None else {
+        "grid": None if plan.grid is None else plan.grid.to_json() if hasattr(plan.grid, "to_json") else {
             "origin": _point(plan.grid.origin), "u_axis": _point(plan.grid.u_axis),
             "v_axis": _point(plan.grid.v_axis), "spacing_mm": plan.grid.spacing_mm},
         "trajectories": [trajectory_to_json(t) for t in plan.trajectories],

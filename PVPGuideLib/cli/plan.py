@@ -16,6 +16,7 @@ from ..plan_guide import add_guide_plates
 from ..progress import Steps
 from ..skin import skin_surface
 from .common import add_needle_gauge, add_output_options, progress_for, ras_point
+from .grid_options import add_grid_options, grid_from_args, wants_grid
 from .outputs import check_output_folder, write_and_summarise
 
 NAME = "plan"
@@ -71,6 +72,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-cement", action="store_true", help="skip the cement prediction")
     parser.add_argument("--no-guide", action="store_true", help="skip the guide plate")
     add_needle_gauge(parser)
+    add_grid_options(parser)
     add_output_options(parser, "pvpguide-plan")
 
 
@@ -88,14 +90,19 @@ def run(args) -> int:
         raise ValueError("to propose B and C give --segmentation (with --label or --level) or --seed R,A,S inside the "
                          "vertebral body (CT alone); or give --b and --c")
     progress = progress_for(args)
-    steps = Steps(["reading the CT", "analysing the vertebrae", "finding the skin", "planning", "predicting the cement",
-                   "building the guide plate", "writing outputs"], progress)
+    grid_step = ["finding the skin grid"] if wants_grid(args) else []
+    steps = Steps(["reading the CT", *grid_step, "analysing the vertebrae", "finding the skin", "planning",
+                   "predicting the cement", "building the guide plate", "writing outputs"], progress)
     protected = [args.ct, args.segmentation, args.parts]
     out = check_output_folder(args.out, protected_paths=protected)
     steps.start("reading the CT")
     ct = read_ct(args.ct)
     if manual:
         check_points(ct, B=args.b, C=args.c)
+    grid = None
+    if wants_grid(args):
+        steps.start("finding the skin grid")
+        grid = grid_from_args(args, ct)
     steps.start("analysing the vertebrae")
     analyses, label_map = _analyses(ct, args, levels, labels, manual)
     steps.start("finding the skin")
@@ -107,6 +114,10 @@ def run(args) -> int:
         from ..proposal import propose_plan
 
         plan = propose_plan(ct, skin, analyses, side=args.side or "auto", needle_gauge=args.needle_gauge)
+    if grid is not None:
+        from ..grid import attach_grid
+
+        plan = attach_grid(plan, grid)
     if label_map is not None:
         plan.artifacts["vertebra_labels"] = label_map
     if not args.no_cement and analyses:

@@ -65,6 +65,10 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
                                                    colors={1: CEMENT_COLOR}, reference_volume_node=ct_node)
             set_node_reference(params, reference_role("cement", suffix), node)
     _add_guide_models(scene, params, plan)
+    if plan.grid is not None and hasattr(plan.grid, "crossing"):  # a PVPGuideLib.grid locator
+        from .grid_markups import add_grid_markups
+
+        add_grid_markups(scene, plan.grid)
     set_parameters(params, plan_json)
     return handle
 
