@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .colours import POINT_COLOURS, SKIN
+from .overlay import Band, Label, Ring, draw_overlay
 from .png import png_bytes
-from .raster import blend, disc_mask, draw_text, ring_mask, segment_mask, text_size
 
 WIRE = (70, 70, 80)
 CELL = (255, 235, 120)
@@ -53,44 +53,37 @@ def grid_picture(data: dict, index: int) -> bytes | None:
     picture[:] = SKIN
     cell_r, cell_c = int(np.floor(a_row)), int(np.floor(a_column))
     corners = [at(cell_r, cell_c), at(cell_r + 1, cell_c + 1)]
-    box = np.zeros(shape, bool)
     (x0, y0), (x1, y1) = corners
-    box[int(min(y0, y1)):int(max(y0, y1)) + 1, int(min(x0, x1)):int(max(x0, x1)) + 1] = True
-    blend(picture, box, CELL, 0.6)
+    box = (slice(int(min(y0, y1)), int(max(y0, y1)) + 1), slice(int(min(x0, x1)), int(max(x0, x1)) + 1))
+    picture[box] = (0.4 * picture[box] + 0.6 * np.asarray(CELL, float)).astype(np.uint8)
     missing_rows, missing_columns = set(grid.get("missing_rows") or []), set(grid.get("missing_columns") or [])
+    bands, labels = [], []
     for row in range(rows[0], rows[1] + 1):
-        _wire(picture, at(row, columns[0]), at(row, columns[1]), dashed=row in missing_rows)
-        label = str(row)
-        width, height = text_size(label)
-        x, y = at(row, columns[0] if not flip_x else columns[1])
-        draw_text(picture, label, (MARGIN_PX // 2 - width // 2, y - height // 2), LABEL)
+        bands += _wire(at(row, columns[0]), at(row, columns[1]), dashed=row in missing_rows)
+        _, y = at(row, columns[0] if not flip_x else columns[1])
+        labels.append(Label(str(row), (MARGIN_PX // 2, y), LABEL, align="centre", valign="middle"))
     for column in range(columns[0], columns[1] + 1):
-        _wire(picture, at(rows[0], column), at(rows[1], column), dashed=column in missing_columns)
-        label = str(column)
-        width, height = text_size(label)
+        bands += _wire(at(rows[0], column), at(rows[1], column), dashed=column in missing_columns)
         x, _ = at(rows[0], column)
-        draw_text(picture, label, (x - width // 2, MARGIN_PX // 2 - height // 2), LABEL)
+        labels.append(Label(str(column), (x, MARGIN_PX // 2), LABEL, align="centre", valign="middle"))
     crossing = at(position["row"], position["column"])
-    picture[ring_mask(shape, crossing, 0.28 * cell, 3.0)] = CROSSING
     a = at(a_row, a_column)
-    picture[disc_mask(shape, a, max(4.0, 0.14 * cell))] = POINT_COLOURS["A"]
-    draw_text(picture, "A", (a[0] + 0.18 * cell, a[1] - 0.18 * cell - 8), LABEL)
-    # The picture font has few letters: L and R mark the patient's sides (the head is up, said in the caption).
-    draw_text(picture, "L", (MARGIN_PX // 2, shape[0] - 24), LABEL)
-    width, _ = text_size("R")
-    draw_text(picture, "R", (shape[1] - MARGIN_PX // 2 - width, shape[0] - 24), LABEL)
+    a_radius = max(4.0, 0.14 * cell)
+    rings = [Ring(crossing, 0.28 * cell, 3.0, CROSSING), Ring(a, a_radius / 2, a_radius, POINT_COLOURS["A"])]
+    labels += [
+        Label("A", (a[0] + 0.18 * cell, a[1] - 0.18 * cell), LABEL, align="left", valign="bottom"),
+        Label("patient's left", (MARGIN_PX // 2, shape[0] - 12), LABEL, align="left", valign="bottom"),
+        Label("right", (shape[1] - MARGIN_PX // 2, shape[0] - 12), LABEL, align="right", valign="bottom"),
+    ]
+    picture = draw_overlay(picture, bands=bands, rings=rings, labels=labels)
     return png_bytes(picture)
 
 
-def _wire(picture, start, end, *, dashed: bool) -> None:
-    """A wire as a line; a wire the CT does not show as a dashed one."""
+def _wire(start, end, *, dashed: bool) -> list:
+    """A wire as a band; a wire the CT does not show as a dashed one (every other 8-pixel piece)."""
     if not dashed:
-        picture[segment_mask(picture.shape[:2], start, end, 2.0)] = WIRE
-        return
+        return [Band(tuple(start), tuple(end), 2.0, WIRE)]
     start, end = np.asarray(start, float), np.asarray(end, float)
-    length = float(np.linalg.norm(end - start))
-    pieces = max(1, int(length // 8))
-    for k in range(0, pieces, 2):
-        a = start + (end - start) * k / pieces
-        b = start + (end - start) * min(k + 1, pieces) / pieces
-        picture[segment_mask(picture.shape[:2], a, b, 2.0)] = WIRE
+    pieces = max(1, int(float(np.linalg.norm(end - start)) // 8))
+    return [Band(tuple(start + (end - start) * k / pieces), tuple(start + (end - start) * min(k + 1, pieces) / pieces),
+                 2.0, WIRE) for k in range(0, pieces, 2)]
