@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from ..atomic_io import write_text_atomic
+from ..errors import PVPGuideError
 from ..report.findings import plain_warnings
 from ..report.formatting import rounded
 from ..report.sections_html import check_name, overall_verdict, safety_checks
@@ -85,7 +86,7 @@ def result_rows(command: str, case_dir: Path, labels: dict) -> list[dict]:
     try:
         data = json.loads((case_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read {case_dir / name}: {error}") from None
+        raise PVPGuideError(f"cannot read {case_dir / name}: {error}") from None
     if command == "score":
         row = {"level": labels.get("level"), "side": data.get("side") or labels.get("side"),
                **cement_columns(data), "warnings": len(data.get("warnings") or [])}

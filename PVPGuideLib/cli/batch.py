@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import PVPGuideError
 from .common import add_summary_options, print_json, progress_for, say, warn
 
 NAME = "batch"
@@ -39,10 +40,10 @@ def run(args) -> int:
     from . import EXIT_CASES_FAILED
 
     if args.jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        raise PVPGuideError(f"--jobs must be at least 1, got {args.jobs}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder")
+        raise PVPGuideError(f"--out {out} is a file, not a folder")
     cases = read_cases(args.cases)
     result = run_batch(cases, out, jobs=args.jobs, retry_failed=args.retry_failed, progress=progress_for(args))
     for row in result.rows:

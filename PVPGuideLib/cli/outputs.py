@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..atomic_io import write_json_atomic
 from ..display import plan_summary_lines
+from ..errors import PVPGuideError
 from ..plan import Plan
 from ..plan_json import plan_to_json
 from .common import print_json, say, warn
@@ -15,11 +16,11 @@ def check_output_folder(out_dir, protected_paths=()) -> Path:
     """The output folder (created only when outputs are written); refuses to write over the user's inputs."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+        raise PVPGuideError(f"--out {out} is a file, not a folder; give a folder for the outputs")
     for name in ("plan.json", "plan.mrb", "report.html"):
         for protected in protected_paths:
             if protected is not None and Path(protected).resolve() == (out / name).resolve():
-                raise ValueError(f"the output {out / name} would overwrite the input {protected}; choose another --out")
+                raise PVPGuideError(f"the output {out / name} would overwrite the input {protected}; choose another --out")
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import PVPGuideError
 from ..progress import Steps
 from .common import add_summary_options, print_json, progress_for, say, warn
 
@@ -33,7 +34,7 @@ def plan_json_path(given) -> Path:
     path = Path(given)
     path = path / "plan.json" if path.is_dir() else path
     if not path.is_file():
-        raise ValueError(f"no plan.json at {path}: give a folder written by 'pvpguide plan' or 'pvpguide demo'")
+        raise PVPGuideError(f"no plan.json at {path}: give a folder written by 'pvpguide plan' or 'pvpguide demo'")
     return path
 
 
@@ -43,9 +44,9 @@ def read_plan_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error})") from None
+        raise PVPGuideError(f"{path} is not valid JSON ({error})") from None
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("pvpguide.plan/"):
-        raise ValueError(f"{path} is not a PVPGuide plan (schema pvpguide.plan/1 expected)")
+        raise PVPGuideError(f"{path} is not a PVPGuide plan (schema pvpguide.plan/1 expected)")
     return data
 
 
