@@ -150,6 +150,9 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     finally:
+        outputs = sys.modules.get(f"{__name__}.outputs")
+        if outputs is not None:
+            outputs.discard_open_outputs()  # a run that did not finish leaves --out as it was
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
