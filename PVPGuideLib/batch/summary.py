@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from ..atomic_io import write_text_atomic
@@ -101,12 +102,25 @@ def result_rows(command: str, case_dir: Path, labels: dict) -> list[dict]:
     return rows or [{"level": labels.get("level"), "side": labels.get("side")}]
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such text gets a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def csv_safe(value) -> str:
+    """The cell as text; text that a spreadsheet would run as a formula is prefixed with ' (numbers are kept)."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def summary_csv_text(rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in COLUMNS})
+        writer.writerow({k: csv_safe(row.get(k)) for k in COLUMNS})
     return buffer.getvalue()
 
 

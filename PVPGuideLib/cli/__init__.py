@@ -116,8 +116,13 @@ def main(argv=None) -> int:
     from ..errors import PVPGuideError
     from .messages import os_error_message
 
+    import os
+
+    from ..read_limits import ENV_MAX_EXPANSION, ENV_MAX_MB, ENV_VOXEL_RANGE
+
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    saved_env = {name: os.environ.get(name) for name in (ENV_VOXEL_RANGE, ENV_MAX_MB, ENV_MAX_EXPANSION)}
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (e.g. a test runner's worker): keep the default
@@ -155,6 +160,11 @@ def main(argv=None) -> int:
             outputs.discard_open_outputs()  # a run that did not finish leaves --out as it was
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        for name, value in saved_env.items():  # the options hold for this run only (main may run in-process)
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def console_main() -> int:

@@ -53,13 +53,13 @@ def shown_path(text: str, stage: Path) -> str:
 def ct_path_for_plan(ct_path: str, stage: Path) -> str:
     """The CT path as plan.json records it: relative to the plan folder (report reads it from there).
 
-    A path to a file of the set (demo's sample/ct.nrrd) is kept; a path given on the command line (relative
-    to the working folder) becomes relative to the output folder.
+    An absolute path or a path to a file of the set (demo's sample/ct.nrrd) is kept; a relative path given
+    on the command line (relative to the working folder) becomes relative to the output folder.
     """
     import os
 
-    if (Path(stage) / ct_path).exists() and not Path(ct_path).is_absolute():
-        return ct_path
+    if Path(ct_path).is_absolute() or (Path(stage) / ct_path).exists():
+        return ct_path  # as given: an absolute path, or a file of the set
     transaction = _OPEN.get(Path(stage))
     folder = transaction.out if transaction is not None else Path(stage)
     return Path(os.path.relpath(os.path.abspath(ct_path), os.path.realpath(folder))).as_posix()

@@ -16,7 +16,7 @@ from ..plan_cement import add_cement_prediction, body_masks_from_analysis
 from ..plan_guide import add_guide_plates
 from ..progress import Steps
 from ..skin import skin_surface
-from .common import add_needle_gauge, add_output_options, progress_for, ras_point
+from .common import add_needle_gauge, add_output_options, check_posterior_entry, progress_for, ras_point
 from .outputs import check_output_folder, write_and_summarise
 
 NAME = "plan"
@@ -97,6 +97,7 @@ def run(args) -> int:
     ct = read_ct(args.ct)
     if manual:
         check_points(ct, B=args.b, C=args.c)
+        check_posterior_entry(args.b, args.c)
     steps.start("analysing the vertebrae")
     analyses, label_map = _analyses(ct, args, levels, labels, manual)
     steps.start("finding the skin")
