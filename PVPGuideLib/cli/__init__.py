@@ -74,8 +74,17 @@ class Terminated(BaseException):
     """SIGTERM turned into an exception, so that a run's temporary folder is cleaned up as on Ctrl-C."""
 
 
+_RECEIVED: list = []  # signals that arrived during this run (an import may wrap their exception in another)
+
+
 def _on_sigterm(signum, frame):
+    _RECEIVED.append(signum)
     raise Terminated()
+
+
+def _on_sigint(signum, frame):
+    _RECEIVED.append(signum)
+    raise KeyboardInterrupt()
 
 
 def add_limit_options(parser) -> None:
@@ -111,22 +120,22 @@ def _first_line(error: BaseException) -> str:
 
 
 def main(argv=None) -> int:
+    import os
     import signal
 
     from ..errors import PVPGuideError
-    from .messages import os_error_message
-
-    import os
-
     from ..read_limits import ENV_MAX_EXPANSION, ENV_MAX_MB, ENV_VOXEL_RANGE
+    from .messages import os_error_message
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     saved_env = {name: os.environ.get(name) for name in (ENV_VOXEL_RANGE, ENV_MAX_MB, ENV_MAX_EXPANSION)}
+    _RECEIVED.clear()
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread (e.g. a test runner's worker): keep the default
-        previous = None
+        previous_int = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): keep the defaults
+        previous = previous_int = None
     try:
         args = build_parser().parse_args(_join_negative_values(argv))
         _apply_limit_options(args)
@@ -148,6 +157,11 @@ def main(argv=None) -> int:
         print("pvpguide: error: an input is nested too deeply to read (a damaged or hostile file)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:  # a bug, not the user's input
+        if _RECEIVED:  # an interrupt arrived inside an import or C code, which reported it as another error
+            interrupted = _RECEIVED[-1] == signal.SIGINT
+            print(f"pvpguide: {'interrupted' if interrupted else 'terminated'}; the output folder holds the previous "
+                  "complete set of files", file=sys.stderr)
+            return EXIT_INTERRUPTED if interrupted else EXIT_TERMINATED
         if debug:
             traceback.print_exc()
         print(f"pvpguide: internal error: {_first_line(error)}", file=sys.stderr)
@@ -160,6 +174,7 @@ def main(argv=None) -> int:
             outputs.discard_open_outputs()  # a run that did not finish leaves --out as it was
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
         for name, value in saved_env.items():  # the options hold for this run only (main may run in-process)
             if value is None:
                 os.environ.pop(name, None)

@@ -20,19 +20,26 @@ _ADVICE = {
     errno.ENAMETOOLONG: "the path is too long: choose a shorter folder name",
     errno.EMFILE: "too many files are open: close other programs and try again",
 }
-# Names this program gives its temporary files and folders (atomic_io, outputs.py).
-_TEMP_PART = re.compile(r"^\.(pvpguide-|.*\.tmp)")
+# Names this program gives its temporary folders (output_set.py: .pvpguide-<out name>.<pid>.<random>.tmp)
+# and files (atomic_io.py: .<stem>.<random>.tmp<suffix>).
+_STAGE = re.compile(r"^\.pvpguide-(?P<name>.+)\.\d+\.[^.]+\.(tmp|old)$")
+_TEMP_FILE = re.compile(r"^\..*\.tmp")
 
 
 def user_path(path) -> str:
-    """The path with any temporary component replaced by the folder the user named."""
+    """The path as the user knows it: a staging folder becomes the output folder; a temporary file its folder."""
     if path is None:
         return ""
-    parts = Path(str(path)).parts
-    for index, part in enumerate(parts):
-        if _TEMP_PART.match(part):
-            return str(Path(*parts[:index])) if index else "."
-    return str(path)
+    shown = []
+    for part in Path(str(path)).parts:
+        stage = _STAGE.match(part)
+        if stage:
+            shown.append(stage.group("name"))
+        elif _TEMP_FILE.match(part):
+            break
+        else:
+            shown.append(part)
+    return str(Path(*shown)) if shown else "."
 
 
 def os_error_message(error: OSError) -> str:
