@@ -68,14 +68,15 @@ def manifest(folder: Path, exclude=(MANIFEST,)) -> dict:
     return {name: sha256_file(folder / name) for name in set_files(folder) if name not in exclude}
 
 
-def _recorded_files(folder: Path):
+def _recorded_files(folder: Path, kinds=tuple(MANIFESTS)):
     """Names PVPGuide wrote in folder, from its plan.json or score.json (None: no PVPGuide manifest there).
 
     A manifest's own name, its `files` and the files written beside it later are PVPGuide's; a manifest
     without `files` (an older version) also claims what that version wrote (LEGACY_PATTERNS).
     """
     recorded, patterns = None, []
-    for name, schema in MANIFESTS.items():
+    for name in kinds:
+        schema = MANIFESTS[name]
         try:
             data = json.loads((folder / name).read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
@@ -91,12 +92,16 @@ def _recorded_files(folder: Path):
     return recorded, patterns
 
 
-def foreign_files(folder: Path) -> list:
-    """Files in an existing output folder that PVPGuide did not write (so a new run must not replace them)."""
+def foreign_files(folder: Path, manifest_name: str = MANIFEST) -> list:
+    """Files in an existing output folder that this kind of run did not write (so it must not replace them).
+
+    manifest_name: the run's manifest (plan.json for plan/demo, score.json for score); a set of the other
+    kind (a plan folder given to score) is not this run's to replace.
+    """
     if not folder.exists():
         return []
     names = set_files(folder)
-    recorded, patterns = _recorded_files(folder)
+    recorded, patterns = _recorded_files(folder, (manifest_name,))
     if recorded is None:  # no PVPGuide manifest here: only a batch case marker may be ours
         return [name for name in names if name != "batch-case.json"]
     return [name for name in names if name not in recorded
@@ -196,7 +201,7 @@ def _umask() -> int:
     return current
 
 
-def check_output_folder(out, inputs=()) -> Path:
+def check_output_folder(out, inputs=(), manifest_name: str = MANIFEST) -> Path:
     """Refuse an output folder whose replacement would lose something: a file, inputs inside it, foreign files."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -209,7 +214,7 @@ def check_output_folder(out, inputs=()) -> Path:
         if real == real_out or real_out in real.parents:
             raise OutputFolderError(f"the input {given} lies inside --out {out}, whose contents this run replaces; "
                                     "choose another --out (or move the input out of it)")
-    foreign = foreign_files(out)
+    foreign = foreign_files(out, manifest_name)
     if foreign:
         shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
         raise OutputFolderError(f"--out {out} holds {len(foreign)} file(s) PVPGuide did not write ({shown}); a run "

@@ -76,7 +76,7 @@ def run(args) -> int:
     steps = Steps(["reading the CT and labels", "analysing the body", "segmenting cement", "predicting cement",
                    "writing outputs"], progress)
     # Checked before any work; the files are written as one set (output_set.py): staged, then swapped in.
-    out = check_output_folder(args.out, [args.ct, args.segmentation, args.body_segmentation])
+    out = check_output_folder(args.out, [args.ct, args.segmentation, args.body_segmentation], "score.json")
     warnings = []
     steps.start("reading the CT and labels")
     ct = read_ct(args.ct)
