@@ -6,9 +6,8 @@ import pytest
 from proposal_cases import SCENARIOS, analysis, phantom, truth_angles
 
 from PVPGuideLib.geometry import needle_angles
-from PVPGuideLib.safety import DEFAULT_LIMITS
 from PVPGuideLib.proposal import propose_level, propose_plan, propose_points, recommend_side
-from PVPGuideLib.safety import check_safety
+from PVPGuideLib.safety import DEFAULT_LIMITS, check_safety
 from PVPGuideLib.skin import SkinEntryStatus
 
 POINT_TOLERANCE_MM = 1.5

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import ndimage
 from proposal_cases import analysis, phantom
+from scipy import ndimage
 
 from PVPGuideLib import phantom_shapes as shapes
 from PVPGuideLib.needles import needle_outer_diameter_mm
