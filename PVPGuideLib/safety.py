@@ -20,6 +20,8 @@ The needle is a cylinder of the gauge's outer diameter along A->C (B->C without 
 - b_on_pedicle: how far B lies lateral of the pedicle's lateral cortex line at B; over 5 mm warns.
 - plausibility: the analysis's implausible measurements (vertebra/plausibility.py); any of them caps the
   verdict at warn, with the reason.
+- transverse_angle (degrees, vertebra frame, SPEC 4): shown against the published range (10-30 degrees for
+  a transpedicular path; the lateral unilateral crossing approach is steeper); over 45 degrees warns.
 Verdicts: pass at or beyond `limit_mm`, fail beyond `fail_limit_mm`, warn between; a check that could not be
 measured warns. A plan that fails is kept and marked; nothing is moved to make it pass.
 """
@@ -76,7 +78,10 @@ DEFAULT_LIMITS = {
     "c_own_side": Limit(0.0, -float("inf"), "at_least", "distance of C from the midsagittal plane on the entry side "
                         "(bilateral non-crossing path)"),
     "b_on_pedicle": Limit(5.0, float("inf"), "at_most", "distance of B lateral of the pedicle's lateral cortex line"),
+    "transverse_angle": Limit(45.0, float("inf"), "at_most", "transverse angle in the vertebra frame; published "
+                              "10-30 degrees transpedicular, steeper for the lateral unilateral approach", "deg"),
 }
+PUBLISHED_TRANSVERSE_DEG = (10.0, 30.0)
 PLAUSIBILITY_MEASURES = "implausible measurements of the vertebra (canal, pedicles, left vs right); any caps at warn"
 
 
@@ -94,14 +99,31 @@ class SafetyCheck:
     reasons: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
-        data = {"verdict": self.verdict, "limit_mm": _finite(self.limit.limit_mm),
-                "fail_limit_mm": _finite(self.limit.fail_limit_mm), "rule": self.limit.rule,
+        # *_mm keys only for lengths, so a percentage or an angle is never shown as millimetres.
+        mm = self.limit.unit == "mm"
+        data = {"verdict": self.verdict, "limit_mm" if mm else "limit": _finite(self.limit.limit_mm),
+                "fail_limit_mm" if mm else "fail_limit": _finite(self.limit.fail_limit_mm), "rule": self.limit.rule,
                 "measures": self.limit.measures, "unit": self.limit.unit}
-        # distance_mm only for lengths, so a percentage is never shown as millimetres.
-        data["distance_mm" if self.limit.unit == "mm" else "value"] = self.distance_mm
+        data["distance_mm" if mm else "value"] = self.distance_mm
         if self.reasons:
             data["reasons"] = list(self.reasons)
+        message = self.message()
+        if message:
+            data["message"] = message
         return data
+
+    def message(self) -> str:
+        """The figure in words where a length column cannot show it (report and panel)."""
+        if self.name == "plausibility":
+            return "; ".join(self.reasons)
+        if self.distance_mm is None or self.limit.unit == "mm":
+            return ""
+        if self.name == "transverse_angle":
+            low, high = PUBLISHED_TRANSVERSE_DEG
+            where = ("within" if low <= self.distance_mm <= high else "outside")
+            return (f"{self.distance_mm:.1f}\u00b0, {where} the published {low:g}-{high:g}\u00b0 of a transpedicular "
+                    f"path (the lateral unilateral approach is steeper); over {self.limit.limit_mm:g}\u00b0 warns")
+        return f"{self.distance_mm:.1f} {self.limit.unit}"
 
 
 def _finite(value: float):
@@ -180,6 +202,7 @@ def check_safety(analysis: VertebraAnalysis, *, b, c, side: str, a=None, needle_
     else:
         distances["c_own_side"] = -across
     distances["b_on_pedicle"] = _lateral_of_pedicle(analysis, side, local_b)
+    distances["transverse_angle"] = _transverse_deg(analysis.frame.rotation @ (c - start), side)
     checks = [SafetyCheck(name, None if d is None else float(d), judge(d, limits[name]), limits[name])
               for name, d in distances.items()]
     cautions = tuple(getattr(analysis, "cautions", ()))
@@ -200,6 +223,12 @@ def _medial_wall(analysis, side: str, local_b, local_c, path, canal) -> float:
     y = analysis.to_local(path)[:, 1]
     beside = (y >= analysis.canal.back_y) & (y <= analysis.canal.front_y)
     return min(at_isthmus, float(canal[beside].min())) if beside.any() else at_isthmus
+
+
+def _transverse_deg(d, side: str) -> float:
+    """SPEC 4: atan2(m, dA) in the vertebra frame, m = dR for a left entry, -dR for a right one."""
+    m = d[0] if side == "left" else -d[0]
+    return float(np.degrees(np.arctan2(m, d[1])))
 
 
 def _across_midline(analysis, side: str, local_c) -> float:

@@ -136,10 +136,12 @@ def test_a_breaching_path_is_marked_not_moved():
     assert json["verdict"] == "fail" and "lateral_escape" in json["failed"]
     assert set(json["checks"]) == {"spinal_canal", "medial_pedicle_wall", "anterior_cortex", "superior_endplate",
                                    "inferior_endplate", "lateral_escape", "path_in_bone", "c_across_midline",
-                                   "b_on_pedicle", "plausibility"}
+                                   "b_on_pedicle", "plausibility", "transverse_angle"}
     for check in json["checks"].values():
-        assert set(check) >= {"verdict", "limit_mm", "fail_limit_mm", "rule", "unit"}
-        assert ("distance_mm" in check) == (check["unit"] == "mm")  # a percentage is never shown as mm
+        assert set(check) >= {"verdict", "rule", "unit"}
+        mm = check["unit"] == "mm"
+        # A percentage or an angle is never shown as mm.
+        assert all((key in check) == mm for key in ("distance_mm", "limit_mm", "fail_limit_mm"))
     # C beyond the anterior cortex: a negative distance and a fail.
     c_out = np.array(level["body"]["anterior_cortex_point"]) + [0.0, 4.0, 0.0]
     assert check_safety(a, b=level["plans"]["left"]["B"], c=c_out, side="left").value("anterior_cortex") < 0

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from proposal_cases import analysis, phantom
+from proposal_cases import analysis, phantom, truth_angles
 
 from PVPGuideLib import phantom_shapes as shapes
 from PVPGuideLib import proposal
@@ -161,3 +161,18 @@ def test_no_gauge_passes_says_so_and_offers_bilateral_paths(monkeypatch):
     assert level.needle_gauge == 13  # the requested gauge's paths stay, marked
     # Non-crossing paths (1 mm farther from the canal in this construction) pass with 13G: offered.
     assert set(level.bilateral) == {"left", "right"} and level.bilateral_gauge == 13
+
+
+def test_transverse_angle_in_context_warns_above_45_degrees():
+    a = analysis("upright")
+    b, c = _truth("left")
+    level = phantom("upright").truth["levels"]["L1"]
+    check = check_safety(a, b=b, c=c, side="left").check("transverse_angle")
+    # SPEC 4 in the constructed frame, from the truth alone (proposal_cases.truth_angles).
+    assert check.distance_mm == pytest.approx(truth_angles(level, "left").transverse_deg, abs=1.0)
+    assert check.verdict == "pass" and "published 10-30" in check.to_json()["message"]
+    # B moved 40 mm further lateral (same depth): atan(dR / dA) > 45 degrees warns, and never fails.
+    steep = check_safety(a, b=b + [-40.0, 0.0, 0.0], c=c, side="left").check("transverse_angle")
+    dx, dy = (c - (b + [-40.0, 0.0, 0.0]))[:2]
+    assert steep.distance_mm == pytest.approx(np.degrees(np.arctan2(dx, dy)), abs=1.0)
+    assert steep.distance_mm > 45.0 and steep.verdict == "warn"

@@ -40,7 +40,8 @@ PSBCV_VV_TOLERANCE_PERCENT = 1.5
 PROPOSAL_TOLERANCE_MM = 1.5
 PROPOSAL_FRAME_TOLERANCE_DEG = 1.0
 SAFETY_CHECKS = ("spinal_canal", "medial_pedicle_wall", "anterior_cortex", "superior_endplate", "inferior_endplate",
-                 "lateral_escape", "path_in_bone", "c_across_midline", "b_on_pedicle", "plausibility")
+                 "lateral_escape", "path_in_bone", "c_across_midline", "b_on_pedicle", "plausibility",
+                 "transverse_angle")
 # Issue 7: the guide's bore axis lies on the planned A->C line within 0.1 mm and 0.1 degree.
 BORE_AXIS_TOLERANCE_MM = 0.1
 BORE_AXIS_TOLERANCE_DEG = 0.1
