@@ -88,7 +88,28 @@ def propose_points(analysis: VertebraAnalysis, side: str, *, needle_gauge: int =
     b_local, b_rule, notes = _bony_entry(analysis, side)
     points = ProposedPoints(analysis.level, side, analysis.to_ras(b_local)[0], analysis.to_ras(c_local)[0], c_rule,
                             fraction, to_cortex, b_rule, tuple(notes))
-    return _adjusted(analysis, points, c_local, needle_gauge) if adjust else points
+    if not adjust:
+        return points
+    points, c_local = _across(analysis, points, c_local)
+    return _adjusted(analysis, points, c_local, needle_gauge)
+
+
+def _across(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray):
+    """C moved to MIN_CROSSING_MM across the midline when the SPEC line puts it nearer or on the entry side (a
+    strongly converging contralateral pedicle's medial border crosses the midline before the anterior third)."""
+    towards_other = 1.0 if points.side == "left" else -1.0
+    midline_x = float(analysis.body.centre[0])
+    across = towards_other * (c_local[0] - midline_x)
+    if across >= MIN_CROSSING_MM:
+        return points, c_local
+    x = midline_x + towards_other * MIN_CROSSING_MM
+    moved = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
+    adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": float(abs(x - c_local[0])),
+                  "reason": f"the SPEC line puts C {across:.1f} mm across the midline (SPEC 5 wants "
+                            f"{MIN_CROSSING_MM:g} mm on the side opposite the entry); C moved {abs(x - c_local[0]):.1f} "
+                            "mm across along the anterior third"}
+    return _replace(points, c=analysis.to_ras(moved)[0], c_rule=points.c_rule + "+across",
+                    adjustment=adjustment), moved
 
 
 def _neural_verdict(report: SafetyReport) -> str:
@@ -133,7 +154,8 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
                 "across it) did not make it better, so the SPEC points are kept")
         return _replace(points, notes=points.notes + (note,))
     shift, c = fallback
-    adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": shift,
+    spec_c = points.adjustment["spec_C"] if points.adjustment else [float(v) for v in points.c]
+    adjustment = {"spec_C": spec_c, "C_shift_mm": shift,
                   "reason": f"the SPEC path gives {reasons} for a {needle_gauge}G needle; C moved {shift:g} mm "
                             "towards the midline along the anterior third"}
     return _replace(points, c=c, c_rule=points.c_rule + "+adjusted", c_depth_fraction=points.c_depth_fraction,

@@ -176,3 +176,22 @@ def test_transverse_angle_in_context_warns_above_45_degrees():
     dx, dy = (c - (b + [-40.0, 0.0, 0.0]))[:2]
     assert steep.distance_mm == pytest.approx(np.degrees(np.arctan2(dx, dy)), abs=1.0)
     assert steep.distance_mm > 45.0 and steep.verdict == "warn"
+
+
+def test_c_on_the_entry_side_is_moved_across_and_said():
+    """A contralateral medial border line converging so much that it crosses the midline before the anterior third
+    would put C on the entry side: the proposal moves C to 2 mm across and says so."""
+    a = analysis("upright")
+    right = a.pedicles["right"]
+    # The right pedicle turned to converge 40 degrees (slope of x on y), its medial border through the same isthmus.
+    slope = float(np.tan(np.radians(40.0)))  # right side: convergence = atan(-slope) > 0 needs slope < 0
+    steep = replace(right, slope=-slope,
+                    medial_offset=right.border_x("medial", right.isthmus_y) + slope * right.isthmus_y,
+                    lateral_offset=right.border_x("lateral", right.isthmus_y) + slope * right.isthmus_y)
+    turned = replace(a, pedicles={**a.pedicles, "right": steep})
+    spec = proposal.propose_points(turned, "left", adjust=False)
+    midline_x = a.body.centre[0]
+    assert a.to_local(spec.c)[0][0] - midline_x < 0.0  # the SPEC line ends on the entry (left) side
+    moved = proposal.propose_points(turned, "left")
+    assert a.to_local(moved.c)[0][0] - midline_x == pytest.approx(2.0, abs=0.6)
+    assert moved.adjustment is not None and "across" in moved.adjustment["reason"]
