@@ -13,7 +13,7 @@ These are the rules the bundled phantom's ground truth is built with (phantom.py
 
 Adjustment (reported, never silent): when the path built by these rules fails a neural-safety check for
 the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, safety.py), C is slid
-along the anterior-third line towards the midline in ADJUST_STEP_MM steps, but kept at least MIN_CROSSING_MM
+along the anterior-third line towards the midline in ADJUST_STEP_MM steps, but kept at least C_ACROSS_TARGET_MM
 across it: to the first position where those checks all pass, else the first where none fails. The proposal
 section of plan.json then gives the SPEC point, the shift and why.
 
@@ -44,6 +44,10 @@ B_SEARCH_BEHIND_MM = 70.0
 LINE_STEP_MM = 0.1
 ADJUST_STEP_MM = 0.5
 MIN_CROSSING_MM = 2.0
+# Where the proposal itself places or slides C, it keeps this much across, not the bare SPEC 5 limit: the
+# midsagittal plane is itself measured (about half a voxel of the body's outline each side), and a C put on
+# the limit would pass or warn by chance.
+C_ACROSS_TARGET_MM = MIN_CROSSING_MM + 1.0
 NEURAL_CHECKS = ("spinal_canal", "medial_pedicle_wall", "lateral_escape", "path_in_bone")
 SIDES = ("left", "right")
 OTHER_SIDE = {"left": "right", "right": "left"}
@@ -95,19 +99,19 @@ def propose_points(analysis: VertebraAnalysis, side: str, *, needle_gauge: int =
 
 
 def _across(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray):
-    """C moved to MIN_CROSSING_MM across the midline when the SPEC line puts it nearer or on the entry side (a
+    """C moved to C_ACROSS_TARGET_MM across the midline when the SPEC line puts it nearer or on the entry side (a
     strongly converging contralateral pedicle's medial border crosses the midline before the anterior third)."""
     towards_other = 1.0 if points.side == "left" else -1.0
     midline_x = float(analysis.body.centre[0])
     across = towards_other * (c_local[0] - midline_x)
-    if across >= MIN_CROSSING_MM:
+    if across >= C_ACROSS_TARGET_MM:
         return points, c_local
-    x = midline_x + towards_other * MIN_CROSSING_MM
+    x = midline_x + towards_other * C_ACROSS_TARGET_MM
     moved = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
     adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": float(abs(x - c_local[0])),
                   "reason": f"the SPEC line puts C {across:.1f} mm across the midline (SPEC 5 wants "
                             f"{MIN_CROSSING_MM:g} mm on the side opposite the entry); C moved {abs(x - c_local[0]):.1f} "
-                            "mm across along the anterior third"}
+                            f"mm, to {C_ACROSS_TARGET_MM:g} mm across, along the anterior third"}
     return _replace(points, c=analysis.to_ras(moved)[0], c_rule=points.c_rule + "+across",
                     adjustment=adjustment), moved
 
@@ -136,7 +140,7 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
     while True:
         shift += ADJUST_STEP_MM
         x = c_local[0] + towards_midline * shift
-        if -towards_midline * (x - midline_x) < MIN_CROSSING_MM:
+        if -towards_midline * (x - midline_x) < C_ACROSS_TARGET_MM:
             break
         candidate = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
         c = analysis.to_ras(candidate)[0]
@@ -150,7 +154,7 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
         if fallback is None:
             fallback = (shift, c)  # the first position that no longer fails, kept unless one passes
     if fallback is None:
-        note = (f"the SPEC path gives {reasons}; moving C towards the midline (up to {MIN_CROSSING_MM:g} mm "
+        note = (f"the SPEC path gives {reasons}; moving C towards the midline (up to {C_ACROSS_TARGET_MM:g} mm "
                 "across it) did not make it better, so the SPEC points are kept")
         return _replace(points, notes=points.notes + (note,))
     shift, c = fallback

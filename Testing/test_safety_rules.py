@@ -180,7 +180,7 @@ def test_transverse_angle_in_context_warns_above_45_degrees():
 
 def test_c_on_the_entry_side_is_moved_across_and_said():
     """A contralateral medial border line converging so much that it crosses the midline before the anterior third
-    would put C on the entry side: the proposal moves C to 2 mm across and says so."""
+    would put C on the entry side: the proposal moves C to 3 mm across (2 mm and a margin) and says so."""
     a = analysis("upright")
     right = a.pedicles["right"]
     # The right pedicle turned to converge 40 degrees (slope of x on y), its medial border through the same isthmus.
@@ -193,5 +193,5 @@ def test_c_on_the_entry_side_is_moved_across_and_said():
     midline_x = a.body.centre[0]
     assert a.to_local(spec.c)[0][0] - midline_x < 0.0  # the SPEC line ends on the entry (left) side
     moved = proposal.propose_points(turned, "left")
-    assert a.to_local(moved.c)[0][0] - midline_x == pytest.approx(2.0, abs=0.6)
+    assert a.to_local(moved.c)[0][0] - midline_x == pytest.approx(proposal.C_ACROSS_TARGET_MM, abs=0.6)
     assert moved.adjustment is not None and "across" in moved.adjustment["reason"]
