@@ -155,9 +155,8 @@ def _fmt(value, digits: int = 1) -> str:
 def main(only: str = "") -> None:
     """only: run the cases whose 'dataset level' contains this text (all when empty)."""
     rows, levels, false_passes, seconds = [], [], [], []
-    sources = [spine_mask_cases, mean_shape_cases, totalseg_cases]
-    cases = (case for source in sources if not only or only.split()[0] in source.__name__.replace("_cases", "")
-             or only.split()[0] in ("spine_mask", "mean_shape", "totalseg_3mm") for case in source())
+    sources = {"spine_mask": spine_mask_cases, "mean_shape": mean_shape_cases, "totalseg_3mm": totalseg_cases}
+    cases = (case for name, source in sources.items() if not only or only.split()[0] in name for case in source())
     for dataset, name, label, labels, ct, parts, above, below in cases:
         if only and only not in f"{dataset} {name}":
             continue
