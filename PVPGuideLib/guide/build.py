@@ -20,7 +20,7 @@ from .errors import GuideError
 from .frame import PlateFrame
 from .skinfit import SKIN_EDGE_MARGIN_MM, fit_skin, outward_normal, skin_height_at, tapered_to_border
 from .sleeve import SleeveGeometry, bore_solid, sleeve_solid
-from .smooth_skin import smoothed_skin
+from .smooth_skin import BRIDGE_SLOPE_DEG, smoothed_skin
 from .spatial import TriangleGrid, first_hits
 
 SIDE_CODES = {"left": "L", "right": "R"}
@@ -248,15 +248,18 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
                                          "and the marker points")
     # The usable skin is shrunk by the edge margin plus the plate's thickness: the grid must reach beyond.
     margin = SKIN_EDGE_MARGIN_MM + options.fit_clearance_mm + options.base_thickness_mm + 2 * options.grid_spacing_mm + 2.0
-    raw_skin = skin
+    raw_skin, smoothed = skin, None
     if options.skin_smoothing_mm > 0:
         # Fitted to a smoothed skin: no facets or slice steps of the CT's voxels in the plate's skin side;
         # its distance to the CT's own iso-surface is measured below (skin_deviation_mm).
         pad = margin + options.grid_spacing_mm
-        skin = smoothed_skin(skin, frame, lo_uv=(u_lo - pad, v_lo - pad), hi_uv=(u_hi + pad, v_hi + pad),
+        smoothed = smoothed_skin(skin, frame, lo_uv=(u_lo - pad, v_lo - pad), hi_uv=(u_hi + pad, v_hi + pad),
                              orientation=orientation, spacing_mm=options.grid_spacing_mm,
                              sigma_mm=options.skin_smoothing_mm, max_shift_mm=options.skin_max_shift_mm)
-        orientation = 1.0
+        skin, orientation = smoothed.mesh, 1.0
+        if smoothed.bridged_area_mm2() > 0:
+            warnings.append(f"the plate bridges {smoothed.bridged_area_mm2():.0f} mm^2 of skin steeper than "
+                            f"{BRIDGE_SLOPE_DEG:g} degrees (it does not touch the skin there)")
     fit = fit_skin(skin, frame, lo_uv=(u_lo - margin, v_lo - margin), hi_uv=(u_hi + margin, v_hi + margin),
                    spacing_mm=options.grid_spacing_mm, clearance_mm=options.fit_clearance_mm,
                    thickness_mm=options.base_thickness_mm, skin_orientation=orientation)
@@ -308,6 +311,8 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     if not_carried is not None:
         holes.append(not_carried)  # the skin turns away or is covered there: no contact to measure
     deviation, samples, skin_points = _fit_deviation(fit, outline, holes, mesh, skin, options)
+    if smoothed is not None:
+        skin_points = skin_points[~smoothed.bridged_at(frame.to_local(skin_points)[:, :2])]
     skin_deviation = checks.skin_deviation_mm(mesh, raw_skin, skin_points, frame, options.fit_clearance_mm)
     clock.lap("fit check")
     return GuideResult(
@@ -400,7 +405,7 @@ def _base_with_contact(skin, fit, outline, entries_uv, orientation, options, fee
         contact, why = clearance_keepout(skin, fit.frame, reach.offset(8.0), clearance_mm=options.fit_clearance_mm,
                                          orientation=orientation, depth_mm=5.0, entry_uv=entries_uv[0])
     if contact is None:
-        note = f"the skin side follows the skin sampled every {fit.grid.spacing} mm ({why})"
+        note = "" if why == "smoothed" else f"the skin side follows the skin sampled every {fit.grid.spacing} mm ({why})"
         fill = base_mod.keepout_solid(fit, reach.offset(1.0), depth_mm=8.0)
         return difference(body, [fill], step="fit the base to the skin"), outline, None, note
     note = ""

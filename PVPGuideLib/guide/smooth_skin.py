@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 
@@ -10,9 +12,37 @@ from .frame import PlateFrame
 from .heightfield import HeightGrid, upper_envelope
 from .skinfit import facing_faces
 
+# The plate bridges skin steeper than this (degrees to its plane): a drop at a fold or the edge of a
+# muscle, which a 3 mm plate cannot follow without a thin-walled kink (the border limit is 55 degrees).
+BRIDGE_SLOPE_DEG = 50.0
+# Where the bridged surface stands this far above the smoothed skin (mm), the plate does not touch it.
+_LIFT_MM = 0.05
+
+
+@dataclass(frozen=True, eq=False)
+class SmoothedSkin:
+    """mesh : the surface the plate is fitted to (world mm); grid, lift : (nv, nu) how far it stands above
+    the smoothed skin at each node (> 0 where it bridges a steep drop; nan without skin)."""
+
+    mesh: TriangleMesh
+    grid: HeightGrid
+    lift: np.ndarray
+
+    def bridged_at(self, uv: np.ndarray) -> np.ndarray:
+        """(n,) bool: the plate bridges (does not touch) the skin at these (u, v) points."""
+        g = self.grid
+        i = np.clip(np.floor((uv[:, 0] - g.u0) / g.spacing).astype(int), 0, g.nu - 2)
+        j = np.clip(np.floor((uv[:, 1] - g.v0) / g.spacing).astype(int), 0, g.nv - 2)
+        lifted = np.nan_to_num(self.lift, nan=0.0) > _LIFT_MM
+        # A point is bridged when any corner of its grid cell is.
+        return lifted[j, i] | lifted[j, i + 1] | lifted[j + 1, i] | lifted[j + 1, i + 1]
+
+    def bridged_area_mm2(self) -> float:
+        return float(np.count_nonzero(np.nan_to_num(self.lift, nan=0.0) > _LIFT_MM)) * self.grid.spacing ** 2
+
 
 def smoothed_skin(skin: TriangleMesh, frame: PlateFrame, *, lo_uv, hi_uv, orientation: float, spacing_mm: float,
-                  sigma_mm: float, max_shift_mm: float) -> TriangleMesh:
+                  sigma_mm: float, max_shift_mm: float) -> SmoothedSkin:
     """The skin's top surface seen from the plate, Gaussian-smoothed over sigma_mm.
 
     The skin is sampled as a height field along the plate's outward axis w over the (u, v) box
@@ -45,7 +75,61 @@ def smoothed_skin(skin: TriangleMesh, frame: PlateFrame, *, lo_uv, hi_uv, orient
     with np.errstate(invalid="ignore"):
         smooth = np.where(lo <= hi, np.clip(smooth, lo, hi), 0.5 * (lo + hi))
     smooth = np.where(known & np.isfinite(smooth), smooth, np.nan)
-    return _triangulated(grid, smooth, frame)
+    smooth = _within_bound(smooth, np.where(np.isfinite(height), height, np.nan), max_shift_mm)
+    bridged = _slope_limited(smooth, grid.spacing, np.tan(np.radians(BRIDGE_SLOPE_DEG)))
+    return SmoothedSkin(_triangulated(grid, bridged, frame), grid, bridged - smooth)
+
+
+def _slope_limited(height: np.ndarray, spacing: float, max_slope: float) -> np.ndarray:
+    """The lowest surface above `height` that nowhere drops faster than max_slope: a cone of that slope
+    stands on every node (grey dilation), filling steep drops like a talus; gentle skin is unchanged."""
+    known = np.isfinite(height)
+    if not np.any(known):
+        return height
+    depth = float(np.nanmax(height) - np.nanmin(height))
+    reach = int(min(np.ceil(depth / (max_slope * spacing)), 20))
+    if reach == 0:
+        return height
+    offsets = np.arange(-reach, reach + 1) * spacing
+    cone = -max_slope * np.hypot(*np.meshgrid(offsets, offsets))
+    lifted = ndimage.grey_dilation(np.where(known, height, -1e9), structure=cone, mode="constant", cval=-1e9)
+    return np.where(known, np.maximum(lifted, height), np.nan)
+
+
+def _within_bound(height: np.ndarray, fine: np.ndarray, bound: float, *, rounds: int = 12) -> np.ndarray:
+    """Nodes nudged until the triangulated surface lies within `bound` of the fine samples of the CT's
+    skin at every fine node (node, edge midpoint, cell centre on the a-c diagonal), where it can.
+
+    A smooth surface cannot follow a pit or a step of the iso-surface narrower than a node spacing;
+    moving the nodes around it part-way keeps the plate within the bound at the cost of a local dent.
+    """
+    h = height.copy()
+    nv, nu = h.shape
+    for _ in range(rounds):
+        interp = np.full(fine.shape, np.nan)
+        interp[::2, ::2] = h
+        interp[::2, 1::2] = 0.5 * (h[:, :-1] + h[:, 1:])
+        interp[1::2, ::2] = 0.5 * (h[:-1, :] + h[1:, :])
+        interp[1::2, 1::2] = 0.5 * (h[:-1, :-1] + h[1:, 1:])
+        error = interp - fine
+        excess = np.where(np.isfinite(error), error - np.clip(error, -bound, bound), 0.0)
+        if np.max(np.abs(excess)) < 1e-4:
+            break
+        push = np.zeros_like(h)
+        count = np.zeros_like(h)
+        # Each fine node's excess is taken off every coarse node it is interpolated from.
+        for target, (rows, cols) in (((slice(0, nv), slice(0, nu)), (slice(None, None, 2), slice(None, None, 2))),
+                                     ((slice(0, nv), slice(0, nu - 1)), (slice(None, None, 2), slice(1, None, 2))),
+                                     ((slice(0, nv), slice(1, nu)), (slice(None, None, 2), slice(1, None, 2))),
+                                     ((slice(0, nv - 1), slice(0, nu)), (slice(1, None, 2), slice(None, None, 2))),
+                                     ((slice(1, nv), slice(0, nu)), (slice(1, None, 2), slice(None, None, 2))),
+                                     ((slice(0, nv - 1), slice(0, nu - 1)), (slice(1, None, 2), slice(1, None, 2))),
+                                     ((slice(1, nv), slice(1, nu)), (slice(1, None, 2), slice(1, None, 2)))):
+            e = excess[rows, cols]
+            push[target] += e
+            count[target] += e != 0
+        h = h - np.where(count > 0, push / np.maximum(count, 1), 0.0)
+    return h
 
 
 def _extremes_about_tangent(height: np.ndarray, smooth: np.ndarray, spacing: float):
