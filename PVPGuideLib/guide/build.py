@@ -27,6 +27,8 @@ SIDE_CODES = {"left": "L", "right": "R"}
 # The exact skin-side patch may move this much when its near-flat triangles are merged (mm): a fifth of
 # the 0.1 mm fit tolerance.
 _CONTACT_SIMPLIFY_MM = 0.02
+# The iso-surface closes the body within about one slice of where the scan ends (mm; slices up to 3 mm).
+_SCAN_END_MM = 3.5
 # Skin farther than this from the entries along the plate's outward axis is not considered (mm).
 _SKIN_SLAB_MM = 60.0
 
@@ -196,7 +198,8 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     entries = np.array([t.A for t in trajectories])
     targets = np.array([t.C for t in trajectories])
     warnings: list[str] = []
-    skin = _skin_near(skin, entries, midline_point, midline_normal, spinous_tips, marker_points, options)
+    skin = _skin_near(_without_scan_ends(skin), entries, midline_point, midline_normal, spinous_tips, marker_points,
+                      options)
 
     # Plate frame: w the mean outward skin normal at the entries, v along the spine.
     w = outward_normal(skin, entries, targets, radius_mm=options.patch_radius_mm)
@@ -422,6 +425,25 @@ def _base_with_contact(skin, fit, outline, entries_uv, orientation, options, fee
                 "lies under something or ends): the skin side follows the sampled offset surface there")
     solid = difference(body, [union(cutters, step="skin keep-out")], step="fit the base to the skin")
     return solid, outline, (None if not_carried.is_empty() else not_carried), note
+
+
+def _without_scan_ends(skin: TriangleMesh) -> TriangleMesh:
+    """The skin without the caps that close it where the scan ends: faces facing out of the skin's bounding
+    box (normal within 45 degrees of its axis) within _SCAN_END_MM of that face of the box. They are not
+    skin, and seen from a plate tilted a little they are a cliff."""
+    v = skin.vertices
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    p = v[skin.faces]
+    n = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
+    n = np.abs(n) / np.maximum(np.linalg.norm(n, axis=1), 1e-300)[:, None]
+    cap = np.zeros(len(skin.faces), dtype=bool)
+    for axis in range(3):
+        along = n[:, axis] > np.cos(np.radians(45.0))
+        cap |= along & np.all(p[:, :, axis] <= lo[axis] + _SCAN_END_MM, axis=1)
+        cap |= along & np.all(p[:, :, axis] >= hi[axis] - _SCAN_END_MM, axis=1)
+    if not np.any(cap) or np.all(cap):
+        return skin
+    return TriangleMesh(v, skin.faces[~cap])
 
 
 def _skin_near(skin: TriangleMesh, entries, midline_point, midline_normal, tips, markers, options) -> TriangleMesh:
