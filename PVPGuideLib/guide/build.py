@@ -198,7 +198,7 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     entries = np.array([t.A for t in trajectories])
     targets = np.array([t.C for t in trajectories])
     warnings: list[str] = []
-    skin = _skin_near(_without_scan_ends(skin), entries, midline_point, midline_normal, spinous_tips, marker_points,
+    skin = _skin_near(_without_scan_ends(skin, superior), entries, midline_point, midline_normal, spinous_tips, marker_points,
                       options)
 
     # Plate frame: w the mean outward skin normal at the entries, v along the spine.
@@ -427,20 +427,17 @@ def _base_with_contact(skin, fit, outline, entries_uv, orientation, options, fee
     return solid, outline, (None if not_carried.is_empty() else not_carried), note
 
 
-def _without_scan_ends(skin: TriangleMesh) -> TriangleMesh:
-    """The skin without the caps that close it where the scan ends: faces facing out of the skin's bounding
-    box (normal within 45 degrees of its axis) within _SCAN_END_MM of that face of the box. They are not
-    skin, and seen from a plate tilted a little they are a cliff."""
+def _without_scan_ends(skin: TriangleMesh, superior: np.ndarray) -> TriangleMesh:
+    """The skin without the caps that close it where the scan ends cranially and caudally: faces facing
+    along the spine (within 45 degrees) within _SCAN_END_MM of the skin's cranial or caudal end. They
+    are not skin, and seen from a plate tilted a little they are a cliff."""
     v = skin.vertices
-    lo, hi = v.min(axis=0), v.max(axis=0)
+    height = v @ superior
     p = v[skin.faces]
     n = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
-    n = np.abs(n) / np.maximum(np.linalg.norm(n, axis=1), 1e-300)[:, None]
-    cap = np.zeros(len(skin.faces), dtype=bool)
-    for axis in range(3):
-        along = n[:, axis] > np.cos(np.radians(45.0))
-        cap |= along & np.all(p[:, :, axis] <= lo[axis] + _SCAN_END_MM, axis=1)
-        cap |= along & np.all(p[:, :, axis] >= hi[axis] - _SCAN_END_MM, axis=1)
+    along = np.abs(n @ superior) > np.cos(np.radians(45.0)) * np.linalg.norm(n, axis=1)
+    h = height[skin.faces]
+    cap = along & (np.all(h <= height.min() + _SCAN_END_MM, axis=1) | np.all(h >= height.max() - _SCAN_END_MM, axis=1))
     if not np.any(cap) or np.all(cap):
         return skin
     return TriangleMesh(v, skin.faces[~cap])
