@@ -172,3 +172,32 @@ def _time_s(text: str) -> float | None:
 def _number(text: str, label: str) -> float | None:
     m = re.search(label + r"\s*=\s*([0-9.]+)", text)
     return float(m.group(1)) if m else None
+
+
+def plate_orientations(frame) -> dict[str, np.ndarray]:
+    """Candidate 'up' directions (RAS) of a guide plate on the build plate, named for the printer."""
+    return {"skin side down": frame.w, "skin side up": -frame.w, "cranial end down": frame.v,
+            "caudal end down": -frame.v, "left edge down": frame.u, "right edge down": -frame.u}
+
+
+def axis_orientations() -> dict[str, np.ndarray]:
+    """Candidate 'up' directions for a part without a plate frame (the replica): the scanner's axes."""
+    eye = np.eye(3)
+    return {"superior up": eye[2], "inferior up": -eye[2], "anterior up": eye[1], "posterior up": -eye[1],
+            "right up": eye[0], "left up": -eye[0]}
+
+
+def print_section(mesh: TriangleMesh, candidates: dict, *, slicing: bool = True) -> dict:
+    """plan.json `print` entry: the suggested orientation (fewest supports) and, when PrusaSlicer is
+    installed and slicing is asked for, its estimated print time and filament with the default profile."""
+    name, rotation, area = best_orientation(mesh, candidates)
+    if slicing and prusa_slicer() is not None:
+        report = slice_mesh(mesh, rotation, name)
+    else:
+        why = "not sliced" + ("" if slicing else " (slicing turned off)") + (
+            ": PrusaSlicer is not installed" if prusa_slicer() is None else "")
+        report = SliceReport(False, name, None, None, None, None, why)
+    out = report.to_json()
+    out["up_ras"] = [float(x) for x in np.asarray(candidates[name], dtype=float)]
+    out["support_area_mm2"] = round(area, 1)
+    return out
