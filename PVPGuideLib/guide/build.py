@@ -313,9 +313,9 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     holes.extend(base_mod.circle(m[:2], socket_radius) for m in markers_local)
     if not_carried is not None:
         holes.append(not_carried)  # the skin turns away or is covered there: no contact to measure
-    deviation, samples, skin_points = _fit_deviation(fit, outline, holes, mesh, skin, options)
-    if smoothed is not None:
-        skin_points = skin_points[~smoothed.bridged_at(frame.to_local(skin_points)[:, :2])]
+    # Where the plate bridges steep skin it touches nothing: no contact to measure there.
+    deviation, samples, skin_points = _fit_deviation(fit, outline, holes, mesh, skin, options,
+                                                     bridged=None if smoothed is None else smoothed.bridged_at)
     skin_deviation = checks.skin_deviation_mm(mesh, raw_skin, skin_points, frame, options.fit_clearance_mm)
     clock.lap("fit check")
     return GuideResult(
@@ -600,7 +600,8 @@ def _sleeve_report(t: GuideTrajectory, g: SleeveGeometry, frame: PlateFrame, mes
         needle_passes=overlap == 0.0)
 
 
-def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, options: GuideOptions):
+def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, options: GuideOptions, *,
+                   bridged=None):
     """Largest |skin distance - clearance| of the plate's skin side over the contact patch (sampled).
 
     Samples sit at the centres of the grid cells (about 1.5 mm apart), where a sampled surface is interpolated
@@ -615,6 +616,8 @@ def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, 
     uu, vv = np.meshgrid(g.u[:-1] + 0.5 * g.spacing, g.v[:-1] + 0.5 * g.spacing)
     uv = np.column_stack([uu.ravel(), vv.ravel()])
     uv = uv[features.points_inside(region, uv)]
+    if bridged is not None and len(uv):
+        uv = uv[~bridged(uv)]
     if len(uv) == 0:
         return float("inf"), 0, np.zeros((0, 3))
     top = float(np.max(fit.outer)) + 5.0
