@@ -13,12 +13,14 @@ from ..mesh import TriangleMesh
 from ..needles import needle_outer_diameter_mm
 from ..volume import CTVolume
 from . import checks
-from .booleans import printable_mesh, to_manifold
+from .booleans import difference, printable_mesh, to_manifold
 from .errors import GuideError
+from .sleeve import cylinder
 
 # Material thinner than twice this is removed (a morphological opening of the solid): where a channel
 # runs under the surface, or a process is thin, the printed wall keeps the 1.5 mm floor.
 _OPENING_MM = 1.0
+_FIELD_SLACK_MM = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,12 +56,16 @@ def build_replica(labels: CTVolume, label_value: int, trajectories, *, level: st
     points = _grid_points(field.shape, ijk_to_ras)
     solid = field  # signed distance (mm), negative inside: booleans are max / min of fields
     cavity = field + shell_mm
-    drills = []
+    drills, channels = [], []
     for t in trajectories:
         a, c = np.asarray(t.A, dtype=float), np.asarray(t.C, dtype=float)
         d = (c - a) / np.linalg.norm(c - a)
         radius = 0.5 * (needle_outer_diameter_mm(t.needle_gauge) + channel_clearance_mm)
-        drills.append(_segment_distance(points, a - 5.0 * d, c, field.shape) - radius)
+        # In the field the channel is a little wider than planned (the voxels' and the blur's error); the
+        # exact channel is cut from the mesh afterwards, so the needle passes whatever the sampling.
+        drills.append(_segment_distance(points, a - 5.0 * d, c, field.shape) - (radius + _FIELD_SLACK_MM))
+        phase = np.cross(d, [0.0, 0.0, 1.0] if abs(d[2]) < 0.9 else [1.0, 0.0, 0.0])
+        channels.append(cylinder(a - 5.0 * d, c, radius, segments=32, phase_axis=phase))
         # Inside the cavity the channel runs in a tube with the shell's wall, so it never grazes the cavity.
         sheath = _segment_distance(points, a, c + shell_mm * d, field.shape) - (radius + shell_mm)
         cavity = np.maximum(cavity, -sheath)
@@ -71,7 +77,7 @@ def build_replica(labels: CTVolume, label_value: int, trajectories, *, level: st
     if not np.any(solid < 0):
         raise GuideError("replica", "nothing of the vertebra is left once hollowed: check shell_mm")
     surface = _iso_surface(solid, ijk_to_ras, 0.0)
-    shell = to_manifold(surface, step="replica surface")
+    shell = difference(to_manifold(surface, step="replica surface"), channels, step="replica: drill")
     mesh = printable_mesh(shell, step="replica: clean for STL")
     report = checks.mesh_report(mesh, merge=False)
     wall = checks.wall_thickness(mesh)
