@@ -61,6 +61,8 @@ def test_real_replica_walls_reach_the_floor(replica):
     assert section["min_wall_mm"] >= 1.5
 
 
+@pytest.mark.xfail(strict=True, reason="issue 15, open: PrusaSlicer writes the G-code but logs Arachne errors ('Reversing "
+                                       "even wall line ...'), likely on the same sliver")
 def test_real_replica_slices_in_prusaslicer(replica):
     _, section, mesh, stl, _, _ = replica
     report = assert_prints(mesh, stl, axis_orientations(), section["volume_mm3"])
