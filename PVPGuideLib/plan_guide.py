@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import os
+
 from .guide import GuideOptions, plan_guides
+from .guide.slicer import plate_orientations, print_section
 from .plan import Plan
 
 
 def add_guide_plates(plan: Plan, out_dir, *, options: GuideOptions | None = None,
-                     coordinate_system: str = "LPS") -> list[str]:
+                     coordinate_system: str = "LPS", slicing: bool | None = None) -> list[str]:
     """Build one plate per level (two sleeves for a bilateral level), write guide_<level>_<side>.stl into out_dir.
 
     Every trajectory gets its plate's `guide` section (both sides of a bilateral plate share it); the meshes
     (RAS) go to plan.artifacts['guide_meshes'] keyed (level, side) of each trajectory. Returns the warnings,
     including plates that could not be built (their section says why; the plan is kept).
+
+    Each built plate's section gets `print`: the orientation needing the fewest supports and, when
+    PrusaSlicer is installed, its estimated print time and filament (default profile, docs/guide-plate.md);
+    "not sliced" otherwise. slicing None: on unless the environment sets PVPGUIDE_SLICE=0.
     """
+    if slicing is None:
+        slicing = os.environ.get("PVPGUIDE_SLICE", "1") != "0"
     warnings = []
     meshes = plan.artifacts.setdefault("guide_meshes", {})
     for result, section in plan_guides(plan, out_dir, options=options, coordinate_system=coordinate_system):
+        if result is not None:
+            section["print"] = print_section(result.mesh, plate_orientations(result.frame), slicing=slicing)
         level, side = section["level"], section["side"]
         where = f"{level or 'level ?'} {side}"
         for t in plan.trajectories:

@@ -29,7 +29,7 @@ def _build(skin, level, trajectories):
     return build_guide(skin, trajectories, frame_superior=frame["superior"], frame_anterior=frame["anterior"],
                        midline_point=level["midsagittal_plane"]["point"],
                        midline_normal=level["midsagittal_plane"]["normal"], spinous_tips=[level["spinous_tip"]],
-                       options=GuideOptions(case_id="PH1"))
+                       options=GuideOptions(case_id="PH1", skin_smoothing_mm=0.0))
 
 
 def _vertebra_frame(level):

@@ -20,6 +20,8 @@ from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide, read_s
 from PVPGuideLib.mesh import TriangleMesh
 
 MIDLINE = dict(midline_point=[0.0, -100.0, 0.0], midline_normal=[1.0, 0.0, 0.0])
+# The analytic skins here are smooth: the exact skin-contact path (no smoothing) is checked against them to 0.1 mm.
+EXACT = dict(skin_smoothing_mm=0.0)
 
 
 def _trajectory(side, *, skin="bumpy", gauge=11, sagittal=5.0):
@@ -38,7 +40,7 @@ def bumpy():
 @pytest.fixture(scope="module")
 def left_guide(bumpy):
     return build_guide(bumpy, [_trajectory("left")], frame_superior=[0, 0, 1], spinous_tips=[[0.0, -97.0, 3.0]],
-                       options=GuideOptions(case_id="S01"), **MIDLINE)
+                       options=GuideOptions(case_id="S01", **EXACT), **MIDLINE)
 
 
 def test_left_guide_passes_every_acceptance_check_on_the_stl(left_guide, bumpy, tmp_path):
@@ -77,7 +79,7 @@ def test_stl_header_names_the_coordinate_system_and_ras_is_on_request(left_guide
 
 def test_same_inputs_give_a_byte_identical_stl(bumpy, left_guide, tmp_path):
     again = build_guide(bumpy, [_trajectory("left")], frame_superior=[0, 0, 1], spinous_tips=[[0.0, -97.0, 3.0]],
-                        options=GuideOptions(case_id="S01"), **MIDLINE)
+                        options=GuideOptions(case_id="S01", **EXACT), **MIDLINE)
     first, _ = read_back(left_guide, tmp_path / "a")
     second, _ = read_back(again, tmp_path / "b")
     assert (tmp_path / "a" / first["stl"]).read_bytes() == (tmp_path / "b" / second["stl"]).read_bytes()
@@ -92,7 +94,7 @@ def test_rotated_scene_gives_the_rotated_guide(bumpy, left_guide, tmp_path):
     moved = GuideTrajectory(rotation @ t.A + shift, rotation @ t.C + shift, "left", 11, "L1")
     result = build_guide(skin, [moved], frame_superior=rotation @ [0, 0, 1], frame_anterior=rotation @ [0, 1, 0],
                          midline_point=rotation @ [0, -100, 0] + shift, midline_normal=rotation @ [1, 0, 0],
-                         spinous_tips=[rotation @ [0.0, -97.0, 3.0] + shift], options=GuideOptions(case_id="S01"))
+                         spinous_tips=[rotation @ [0.0, -97.0, 3.0] + shift], options=GuideOptions(case_id="S01", **EXACT))
     _, mesh = read_back(result, tmp_path)
     assert_printable(mesh)
     assert abs(result.volume_mm3 - left_guide.volume_mm3) < 0.01 * left_guide.volume_mm3
@@ -103,7 +105,7 @@ def test_rotated_scene_gives_the_rotated_guide(bumpy, left_guide, tmp_path):
 def test_right_side_on_an_elliptic_trunk_with_a_round_bore(tmp_path):
     skin = elliptic_cylinder_skin()
     result = build_guide(skin, [_trajectory("right", skin="ellipse", gauge=8)], frame_superior=[0, 0, 1],
-                         options=GuideOptions(runway_length_mm=0.0, midline_feature="groove"), **MIDLINE)
+                         options=GuideOptions(runway_length_mm=0.0, midline_feature="groove", **EXACT), **MIDLINE)
     section, mesh = read_back(result, tmp_path)
     assert section["stl"] == "guide_L1_right.stl" and section["passes"]
     assert_printable(mesh)
@@ -114,7 +116,7 @@ def test_right_side_on_an_elliptic_trunk_with_a_round_bore(tmp_path):
 
 def test_bilateral_plan_is_one_plate_with_two_sleeves(bumpy, tmp_path):
     both = [_trajectory("right"), _trajectory("left")]
-    result = build_guide(bumpy, both, frame_superior=[0, 0, 1], options=GuideOptions(case_id="S01"), **MIDLINE)
+    result = build_guide(bumpy, both, frame_superior=[0, 0, 1], options=GuideOptions(case_id="S01", **EXACT), **MIDLINE)
     section, mesh = read_back(result, tmp_path)
     assert section["stl"] == "guide_L1_bilateral.stl" and section["side"] == "bilateral"
     assert [s["side"] for s in section["sleeves"]] == ["left", "right"]
@@ -134,7 +136,7 @@ def test_stl_read_back_is_the_mesh_in_memory(left_guide, tmp_path):
 def test_marker_sockets_are_open_windows_over_the_markers(bumpy, tmp_path):
     markers = np.array([[r, bumpy_back_height(r, s), s] for r, s in ((0.0, -12.0), (0.0, 0.0), (0.0, 12.0))])
     result = build_guide(bumpy, [_trajectory("left")], frame_superior=[0, 0, 1], marker_points=markers,
-                         options=GuideOptions(midline_feature="none", label=False), **MIDLINE)
+                         options=GuideOptions(midline_feature="none", label=False, **EXACT), **MIDLINE)
     _, mesh = read_back(result, tmp_path)
     assert_printable(mesh)
     from PVPGuideLib.guide.spatial import TriangleGrid, first_hits

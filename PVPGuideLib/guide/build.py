@@ -20,12 +20,15 @@ from .errors import GuideError
 from .frame import PlateFrame
 from .skinfit import SKIN_EDGE_MARGIN_MM, fit_skin, outward_normal, skin_height_at, tapered_to_border
 from .sleeve import SleeveGeometry, bore_solid, sleeve_solid
+from .smooth_skin import BRIDGE_SLOPE_DEG, smoothed_skin
 from .spatial import TriangleGrid, first_hits
 
 SIDE_CODES = {"left": "L", "right": "R"}
 # The exact skin-side patch may move this much when its near-flat triangles are merged (mm): a fifth of
 # the 0.1 mm fit tolerance.
 _CONTACT_SIMPLIFY_MM = 0.02
+# The iso-surface closes the body within about one slice of where the scan ends (mm; slices up to 3 mm).
+_SCAN_END_MM = 3.5
 # Skin farther than this from the entries along the plate's outward axis is not considered (mm).
 _SKIN_SLAB_MM = 60.0
 
@@ -77,6 +80,9 @@ class GuideOptions:
     min_wall_mm: float = 1.5  # the printability floor every wall is measured against
     entry_tolerance_mm: float = 1.0  # how far A may lie from the skin surface
     grid_spacing_mm: float = 1.0
+    skin_smoothing_mm: float = 1.5  # Gaussian sigma the skin is smoothed with before fitting; 0: as extracted
+    skin_max_shift_mm: float = 0.2  # ... moving no point of it farther than this from the CT's iso-surface
+    skin_deviation_limit_mm: float = 0.5  # the plate's skin side must stay this close to clearance off the CT skin
     mesh_tolerance_mm: float = 0.001  # the output may deviate this much from the exact solid (simplification)
     circular_segments: int = 48
 
@@ -151,6 +157,7 @@ class GuideResult:
     min_wall_floor_mm: float
     fit_deviation_mm: float  # largest |distance to skin - clearance| over the sampled contact patch
     contact_samples: int
+    skin_deviation_mm: float  # largest |distance of the skin side to the CT's skin iso-surface - clearance|
     sleeves: tuple[SleeveReport, ...]
     label: str | None
     frame: PlateFrame
@@ -168,6 +175,7 @@ class GuideResult:
         return (self.watertight and self.manifold and self.outward_normals and not self.self_intersecting
                 and self.volume_mm3 > 0 and self.min_wall_mm >= self.min_wall_floor_mm - 1e-6
                 and self.fit_deviation_mm <= 0.1
+                and self.skin_deviation_mm <= self.options.skin_deviation_limit_mm
                 and all(s.axis_offset_mm <= 0.1 and s.axis_angle_deg <= 0.1 and s.needle_passes for s in self.sleeves))
 
 
@@ -190,7 +198,8 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     entries = np.array([t.A for t in trajectories])
     targets = np.array([t.C for t in trajectories])
     warnings: list[str] = []
-    skin = _skin_near(skin, entries, midline_point, midline_normal, spinous_tips, marker_points, options)
+    skin = _skin_near(_without_scan_ends(skin, superior), entries, midline_point, midline_normal, spinous_tips, marker_points,
+                      options)
 
     # Plate frame: w the mean outward skin normal at the entries, v along the spine.
     w = outward_normal(skin, entries, targets, radius_mm=options.patch_radius_mm)
@@ -242,6 +251,18 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
                                          "and the marker points")
     # The usable skin is shrunk by the edge margin plus the plate's thickness: the grid must reach beyond.
     margin = SKIN_EDGE_MARGIN_MM + options.fit_clearance_mm + options.base_thickness_mm + 2 * options.grid_spacing_mm + 2.0
+    raw_skin, smoothed = skin, None
+    if options.skin_smoothing_mm > 0:
+        # Fitted to a smoothed skin: no facets or slice steps of the CT's voxels in the plate's skin side;
+        # its distance to the CT's own iso-surface is measured below (skin_deviation_mm).
+        pad = margin + options.grid_spacing_mm
+        smoothed = smoothed_skin(skin, frame, lo_uv=(u_lo - pad, v_lo - pad), hi_uv=(u_hi + pad, v_hi + pad),
+                             orientation=orientation, spacing_mm=options.grid_spacing_mm,
+                             sigma_mm=options.skin_smoothing_mm, max_shift_mm=options.skin_max_shift_mm)
+        skin, orientation = smoothed.mesh, 1.0
+        if smoothed.bridged_area_mm2() > 0:
+            warnings.append(f"the plate bridges {smoothed.bridged_area_mm2():.0f} mm^2 of skin steeper than "
+                            f"{BRIDGE_SLOPE_DEG:g} degrees (it does not touch the skin there)")
     fit = fit_skin(skin, frame, lo_uv=(u_lo - margin, v_lo - margin), hi_uv=(u_hi + margin, v_hi + margin),
                    spacing_mm=options.grid_spacing_mm, clearance_mm=options.fit_clearance_mm,
                    thickness_mm=options.base_thickness_mm, skin_orientation=orientation)
@@ -292,13 +313,17 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     holes.extend(base_mod.circle(m[:2], socket_radius) for m in markers_local)
     if not_carried is not None:
         holes.append(not_carried)  # the skin turns away or is covered there: no contact to measure
-    deviation, samples = _fit_deviation(fit, outline, holes, mesh, skin, options)
+    # Where the plate bridges steep skin it touches nothing: no contact to measure there.
+    deviation, samples, skin_points = _fit_deviation(fit, outline, holes, mesh, skin, options,
+                                                     bridged=None if smoothed is None else smoothed.bridged_at)
+    skin_deviation = checks.skin_deviation_mm(mesh, raw_skin, skin_points, frame, options.fit_clearance_mm)
     clock.lap("fit check")
     return GuideResult(
         mesh=mesh, level=trajectories[0].level, sides=tuple(t.side for t in trajectories),
         watertight=report.watertight, manifold=report.manifold, outward_normals=report.outward_normals,
         self_intersecting=report.self_intersecting_pairs > 0, volume_mm3=report.volume_mm3,
         min_wall_mm=wall.min_mm, min_wall_floor_mm=options.min_wall_mm, fit_deviation_mm=deviation,
+        skin_deviation_mm=skin_deviation,
         contact_samples=samples, sleeves=sleeve_reports, label=label_text, frame=frame, options=options,
         warnings=tuple(warnings), timings_s=clock.laps)
 
@@ -375,10 +400,15 @@ def _base_with_contact(skin, fit, outline, entries_uv, orientation, options, fee
         sleeves.append(base_mod.intersect_solid(part, clip))
     rough = base_mod.conformal_solid(fit, outline, floor, fit.outer, step="base")
     body = union([rough, *sleeves], step="base and sleeves")
-    contact, why = clearance_keepout(skin, fit.frame, reach.offset(8.0), clearance_mm=options.fit_clearance_mm,
-                                     orientation=orientation, depth_mm=5.0, entry_uv=entries_uv[0])
+    if options.skin_smoothing_mm > 0:
+        # A smoothed skin has no creases: its offset sampled on the grid lies within a few hundredths of a
+        # millimetre of the exact one, with far fewer triangles than the skin's own.
+        contact, why = None, "smoothed"
+    else:
+        contact, why = clearance_keepout(skin, fit.frame, reach.offset(8.0), clearance_mm=options.fit_clearance_mm,
+                                         orientation=orientation, depth_mm=5.0, entry_uv=entries_uv[0])
     if contact is None:
-        note = f"the skin side follows the skin sampled every {fit.grid.spacing} mm ({why})"
+        note = "" if why == "smoothed" else f"the skin side follows the skin sampled every {fit.grid.spacing} mm ({why})"
         fill = base_mod.keepout_solid(fit, reach.offset(1.0), depth_mm=8.0)
         return difference(body, [fill], step="fit the base to the skin"), outline, None, note
     note = ""
@@ -395,6 +425,22 @@ def _base_with_contact(skin, fit, outline, entries_uv, orientation, options, fee
                 "lies under something or ends): the skin side follows the sampled offset surface there")
     solid = difference(body, [union(cutters, step="skin keep-out")], step="fit the base to the skin")
     return solid, outline, (None if not_carried.is_empty() else not_carried), note
+
+
+def _without_scan_ends(skin: TriangleMesh, superior: np.ndarray) -> TriangleMesh:
+    """The skin without the caps that close it where the scan ends cranially and caudally: faces facing
+    along the spine (within 45 degrees) within _SCAN_END_MM of the skin's cranial or caudal end. They
+    are not skin, and seen from a plate tilted a little they are a cliff."""
+    v = skin.vertices
+    height = v @ superior
+    p = v[skin.faces]
+    n = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
+    along = np.abs(n @ superior) > np.cos(np.radians(45.0)) * np.linalg.norm(n, axis=1)
+    h = height[skin.faces]
+    cap = along & (np.all(h <= height.min() + _SCAN_END_MM, axis=1) | np.all(h >= height.max() - _SCAN_END_MM, axis=1))
+    if not np.any(cap) or np.all(cap):
+        return skin
+    return TriangleMesh(v, skin.faces[~cap])
 
 
 def _skin_near(skin: TriangleMesh, entries, midline_point, midline_normal, tips, markers, options) -> TriangleMesh:
@@ -554,7 +600,8 @@ def _sleeve_report(t: GuideTrajectory, g: SleeveGeometry, frame: PlateFrame, mes
         needle_passes=overlap == 0.0)
 
 
-def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, options: GuideOptions):
+def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, options: GuideOptions, *,
+                   bridged=None):
     """Largest |skin distance - clearance| of the plate's skin side over the contact patch (sampled).
 
     Samples sit at the centres of the grid cells (about 1.5 mm apart), where a sampled surface is interpolated
@@ -569,8 +616,10 @@ def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, 
     uu, vv = np.meshgrid(g.u[:-1] + 0.5 * g.spacing, g.v[:-1] + 0.5 * g.spacing)
     uv = np.column_stack([uu.ravel(), vv.ravel()])
     uv = uv[features.points_inside(region, uv)]
+    if bridged is not None and len(uv):
+        uv = uv[~bridged(uv)]
     if len(uv) == 0:
-        return float("inf"), 0
+        return float("inf"), 0, np.zeros((0, 3))
     top = float(np.max(fit.outer)) + 5.0
     above = fit.frame.to_world(np.column_stack([uv, np.full(len(uv), top)]))
     depth = top - float(np.min(fit.inner)) + 10.0
@@ -581,5 +630,6 @@ def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, 
                                          reach_mm=options.fit_clearance_mm + 2.0)
     ok = np.isfinite(distances)
     if not np.any(ok):
-        return float("inf"), 0
-    return float(np.max(np.abs(distances[ok] - options.fit_clearance_mm))), int(np.count_nonzero(ok))
+        return float("inf"), 0, skin_points[ok]
+    return (float(np.max(np.abs(distances[ok] - options.fit_clearance_mm))), int(np.count_nonzero(ok)),
+            skin_points[ok])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..mesh import TriangleMesh
+from .heightfield import envelope_at
 from .intersections import self_intersecting_pairs
 from .sections import section_loops
 from .spatial import TriangleGrid, first_hits, nearest_distances
@@ -190,3 +191,30 @@ def contact_distances(guide: TriangleMesh, skin: TriangleMesh, *, skin_points: n
         skin_grid = TriangleGrid(skin.vertices, skin.faces, cell_mm=4.0)
         out[ok] = nearest_distances(skin_grid, on_guide, search_mm=reach_mm)
     return out
+
+
+def skin_deviation_mm(guide: TriangleMesh, skin: TriangleMesh, skin_points: np.ndarray, frame, clearance_mm: float,
+                      *, reach_mm: float = 3.0) -> float:
+    """Largest |signed distance of the guide's skin side to the CT's skin - clearance| (mm), measured.
+
+    From each sample under the plate (skin_points: on the skin the plate was fitted to), the guide's
+    first surface above along w is found; its distance to `skin` (the CT's own iso-surface, not the
+    smoothed one) is negative where that skin stands above it (the plate would press into the skin).
+    inf without samples or when no guide surface lies within reach_mm above a sample.
+    """
+    if len(skin_points) == 0:
+        return float("inf")
+    w = np.asarray(frame.w, dtype=float)
+    grid = TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
+    start = skin_points - 1.0 * w  # from below: the CT's skin may stand a little above the fitted one
+    t, hit = first_hits(grid, start, np.ascontiguousarray(np.broadcast_to(w, start.shape)), reach_mm + 1.0)
+    if np.any(hit < 0):
+        return float("inf")
+    on_guide = start + t[:, None] * w
+    skin_grid = TriangleGrid(skin.vertices, skin.faces, cell_mm=4.0)
+    distance = nearest_distances(skin_grid, on_guide, search_mm=reach_mm + 2.0)
+    # Which side of the CT's skin: above its top surface at the same (u, v), or pressed into it.
+    local = frame.to_local(skin.vertices)
+    top = envelope_at(local, skin.faces, frame.to_local(on_guide)[:, :2], 0.0)
+    signed = np.where(frame.to_local(on_guide)[:, 2] >= top, distance, -distance)
+    return float(np.max(np.abs(signed - clearance_mm)))

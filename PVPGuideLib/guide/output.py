@@ -57,6 +57,8 @@ def guide_section(result: GuideResult, *, stl: str | None, coordinate_system: st
         "min_wall_floor_mm": float(result.min_wall_floor_mm),
         "fit_clearance_mm": float(result.options.fit_clearance_mm),
         "fit_deviation_mm": float(result.fit_deviation_mm),
+        "skin_deviation_mm": float(result.skin_deviation_mm),
+        "skin_deviation_limit_mm": float(result.options.skin_deviation_limit_mm),
         "triangles": int(len(result.mesh.faces)),
         "label": result.label,
         "passes": bool(result.passes),

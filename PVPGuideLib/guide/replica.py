@@ -17,6 +17,11 @@ from .booleans import difference, printable_mesh, to_manifold
 from .errors import GuideError
 from .sleeve import cylinder
 
+# Material thinner than twice this is removed (a morphological opening of the solid): where a channel
+# runs under the surface, or a process is thin, the printed wall keeps the 1.5 mm floor.
+_OPENING_MM = 1.0
+_FIELD_SLACK_MM = 0.5
+
 
 @dataclass(frozen=True, eq=False)
 class ReplicaResult:
@@ -48,30 +53,62 @@ def build_replica(labels: CTVolume, label_value: int, trajectories, *, level: st
     if not np.any(mask):
         raise GuideError("replica", f"label {label_value} is not in the label map: no vertebra to print")
     field, ijk_to_ras = _signed_distance(labels, mask, margin_mm=shell_mm + 3 * voxel_mm, voxel_mm=voxel_mm)
-    outer = _iso_surface(field, ijk_to_ras, 0.0)
-    inner = _iso_surface(field, ijk_to_ras, -shell_mm)
-    solid = to_manifold(outer, step="replica surface")
-    channels, sheaths = [], []
+    points = _grid_points(field.shape, ijk_to_ras)
+    solid = field  # signed distance (mm), negative inside: booleans are max / min of fields
+    cavity = field + shell_mm
+    drills, channels = [], []
     for t in trajectories:
         a, c = np.asarray(t.A, dtype=float), np.asarray(t.C, dtype=float)
         d = (c - a) / np.linalg.norm(c - a)
         radius = 0.5 * (needle_outer_diameter_mm(t.needle_gauge) + channel_clearance_mm)
+        # In the field the channel is a little wider than planned (the voxels' and the blur's error); the
+        # exact channel is cut from the mesh afterwards, so the needle passes whatever the sampling.
+        drills.append(_segment_distance(points, a - 5.0 * d, c, field.shape) - (radius + _FIELD_SLACK_MM))
         phase = np.cross(d, [0.0, 0.0, 1.0] if abs(d[2]) < 0.9 else [1.0, 0.0, 0.0])
         channels.append(cylinder(a - 5.0 * d, c, radius, segments=32, phase_axis=phase))
         # Inside the cavity the channel runs in a tube with the shell's wall, so it never grazes the cavity.
-        sheaths.append(cylinder(a, c + shell_mm * d, radius + shell_mm, segments=32, phase_axis=phase))
-    cutters = list(channels)
-    if inner is not None:
-        cavity = difference(to_manifold(inner, step="replica inner wall"), sheaths, step="replica: channel tubes",
-                            allow_empty=True)
-        if not cavity.is_empty():
-            cutters.append(cavity)
-    shell = difference(solid, cutters, step="replica: hollow and drill")
+        sheath = _segment_distance(points, a, c + shell_mm * d, field.shape) - (radius + shell_mm)
+        cavity = np.maximum(cavity, -sheath)
+    solid = np.maximum(solid, -cavity)
+    for drill in drills:
+        solid = np.maximum(solid, -drill)
+    spacing = float(np.min(np.linalg.norm(ijk_to_ras[:3, :3], axis=0)))
+    solid = _opened(solid < 0, spacing, radius_mm=_OPENING_MM)
+    if not np.any(solid < 0):
+        raise GuideError("replica", "nothing of the vertebra is left once hollowed: check shell_mm")
+    surface = _iso_surface(solid, ijk_to_ras, 0.0)
+    shell = difference(to_manifold(surface, step="replica surface"), channels, step="replica: drill")
     mesh = printable_mesh(shell, step="replica: clean for STL")
     report = checks.mesh_report(mesh, merge=False)
     wall = checks.wall_thickness(mesh)
     return ReplicaResult(mesh, level, float(shell_mm), report.watertight, report.manifold, report.outward_normals,
                          report.self_intersecting_pairs > 0, report.volume_mm3, wall.min_mm)
+
+
+def _grid_points(shape, ijk_to_ras: np.ndarray) -> np.ndarray:
+    """(K*J*I, 3) RAS of every voxel of a (K, J, I) grid."""
+    k, j, i = np.meshgrid(*(np.arange(n, dtype=float) for n in shape), indexing="ij")
+    ijk = np.column_stack([i.ravel(), j.ravel(), k.ravel()])
+    return ijk @ ijk_to_ras[:3, :3].T + ijk_to_ras[:3, 3]
+
+
+def _segment_distance(points: np.ndarray, p0: np.ndarray, p1: np.ndarray, shape) -> np.ndarray:
+    """(K, J, I) distance of every voxel to the segment p0-p1 (mm)."""
+    axis = p1 - p0
+    t = np.clip((points - p0) @ axis / float(axis @ axis), 0.0, 1.0)
+    return np.linalg.norm(points - (p0 + t[:, None] * axis), axis=1).reshape(shape)
+
+
+def _opened(inside: np.ndarray, spacing: float, *, radius_mm: float) -> np.ndarray:
+    """Signed distance (mm, negative inside) of `inside` after a morphological opening by a ball of
+    radius_mm: every part thinner than 2 radius_mm is removed; the rest is unchanged."""
+    core = ndimage.distance_transform_edt(inside, sampling=spacing) > radius_mm
+    opened = ndimage.distance_transform_edt(~core, sampling=spacing) <= radius_mm
+    half = 0.5 * spacing
+    outside = ndimage.distance_transform_edt(~opened, sampling=spacing) - half
+    within = ndimage.distance_transform_edt(opened, sampling=spacing) - half
+    # A light blur takes the voxel staircase off the distance field (a fraction of a voxel).
+    return ndimage.gaussian_filter(np.where(opened, -within, outside), 0.6)
 
 
 def _signed_distance(labels: CTVolume, mask: np.ndarray, *, margin_mm: float, voxel_mm: float):

@@ -75,7 +75,7 @@ def fit_skin(skin: TriangleMesh, frame: PlateFrame, *, lo_uv, hi_uv, spacing_mm:
     """
     grid = HeightGrid.covering(lo_uv, hi_uv, spacing_mm)
     local = frame.to_local(skin.vertices)
-    faces = _facing_faces(local, skin.faces, skin_orientation, grid, reach=clearance_mm + thickness_mm)
+    faces = facing_faces(local, skin.faces, skin_orientation, grid, reach=clearance_mm + thickness_mm)
     if len(faces) == 0:
         raise GuideError("skin", "no skin faces the plate around the entry point")
     skin_height = upper_envelope(local, faces, grid, 0.0)
@@ -100,12 +100,12 @@ def fit_skin(skin: TriangleMesh, frame: PlateFrame, *, lo_uv, hi_uv, spacing_mm:
 def skin_height_at(skin: TriangleMesh, frame: PlateFrame, points: np.ndarray, *, skin_orientation: float) -> np.ndarray:
     """(n,) height w of the skin below each point's (u, v), -inf where the skin is missing."""
     local = frame.to_local(np.atleast_2d(points))
-    faces = _facing_faces(frame.to_local(skin.vertices), skin.faces, skin_orientation, None, reach=0.0,
+    faces = facing_faces(frame.to_local(skin.vertices), skin.faces, skin_orientation, None, reach=0.0,
                           near_uv=local[:, :2])
     return envelope_at(frame.to_local(skin.vertices), faces, local[:, :2], 0.0)
 
 
-def _facing_faces(local, faces, orientation, grid, *, reach, near_uv=None):
+def facing_faces(local, faces, orientation, grid, *, reach, near_uv=None):
     """Faces turned towards +w (or side-on) whose (u, v) box reaches the grid or the given points."""
     p = local[faces]
     normal = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]) * orientation

@@ -60,3 +60,45 @@ def bone_surface(ct: CTVolume, path: PathGeometry, *, threshold_hu: float = BONE
     crop_to_ras[:3, 3] = ct.ijk_to_ras_points(lo)[0]  # the block's index 0 is the CT's index `lo`
     return iso_surface(block, crop_to_ras, threshold_hu, outside_value=AIR_HU,
                        smoothing_iterations=SMOOTHING_ITERATIONS)
+
+
+# The segmentation's surface is smoothed over about this length (mm): a label map's voxel steps go, the
+# vertebra's shape (processes of 5 mm and more) stays.
+SEGMENTATION_SMOOTHING_MM = 1.2
+
+
+def segmentation_surface(labels: CTVolume, label_value: int) -> TriangleMesh | None:
+    """The vertebra `label_value` of a label map (on any grid) as a smoothed closed surface (RAS mm).
+
+    Drawn from the segmentation, a vertebra keeps its outline where a threshold surface of osteoporotic
+    bone breaks into holes. The surface is the half-way level of the blurred mask, cropped around it.
+    """
+    mask = np.asarray(labels.voxels) == label_value
+    if not np.any(mask):
+        return None
+    k, j, i = np.nonzero(mask)
+    lo = np.maximum(np.array([k.min(), j.min(), i.min()]) - 3, 0)
+    hi = np.minimum(np.array([k.max(), j.max(), i.max()]) + 4, mask.shape)
+    block = mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]].astype(np.float32)
+    spacing_kji = np.asarray(labels.spacing, dtype=float)[::-1]
+    block = ndimage.gaussian_filter(block, SEGMENTATION_SMOOTHING_MM / spacing_kji, mode="constant")
+    crop_to_ras = labels.ijk_to_ras.copy()
+    crop_to_ras[:3, 3] = labels.ijk_to_ras_points(lo[::-1])[0]  # the block's index 0 is the map's index `lo`
+    return iso_surface(block, crop_to_ras, 0.5, outside_value=0.0, smoothing_iterations=SMOOTHING_ITERATIONS)
+
+
+def segmentation_meshes(plan) -> dict:
+    """{level name: vertebra surface} from the plan's label map (plan.artifacts['vertebra_labels']: the label
+    volume and {label value: level name}), for the levels planned; {} without a label map."""
+    vertebrae = getattr(plan, "artifacts", {}).get("vertebra_labels") if plan is not None else None
+    if vertebrae is None:
+        return {}
+    labels, names = vertebrae
+    planned = {t.level for t in plan.trajectories}
+    out = {}
+    for value, name in sorted(names.items()):
+        if name in planned:
+            mesh = segmentation_surface(labels, int(value))
+            if mesh is not None and not mesh.is_empty:
+                out[name] = mesh
+    return out

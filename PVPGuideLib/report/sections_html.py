@@ -125,7 +125,19 @@ def guide_block(data: dict, index: int) -> str:
     base = ("trajectories", index, "guide")
     rows = [[label, value_span(data, base + (key,), kind)] for key, label, kind in GUIDE_ROWS if key in section]
     out = table(rows, header=["guide plate", ""]) if rows else note("The guide section holds no properties.")
+    if isinstance(section.get("print"), dict):
+        out += note(print_summary(section["print"]), "print")
     return out + all_values(data, base, section, {key for key, _, _ in GUIDE_ROWS}, "All guide values")
+
+
+def print_summary(printing: dict) -> str:
+    """One sentence: PrusaSlicer's estimate for the plate (or 'not sliced') and the suggested orientation."""
+    where = f"print {printing.get('orientation', '?')} (fewest supports)"
+    if not printing.get("sliced"):
+        return f"{printing.get('message') or 'not sliced'}; suggested orientation: {where}."
+    grams = printing.get("filament_g")
+    return (f"PrusaSlicer ({printing.get('profile')}): {printing.get('print_time')}, "
+            f"{printing.get('filament_cm3')} cm3 of filament" + (f" ({grams} g)" if grams else "") + f"; {where}.")
 
 
 def generic_rows(data: dict, base: tuple, value, label: str = "", depth: int = 0) -> list:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic_io import write_text_atomic
+from .bone import segmentation_meshes
 from .page import report_html
 from .pdf import write_report_pdf
 from .pictures import ReportInputs
@@ -26,7 +27,8 @@ def write_report(plan_json: dict, html_path, *, plan=None, ct=None, skin_mesh=No
 
     plan : the PVPGuideLib.plan.Plan, when at hand: its CT and skin are drawn (ct / skin_mesh override them).
     guide_meshes : {(level, side): TriangleMesh in RAS}; default: the STL files named in plan.json.
-    vertebra_meshes : {level: TriangleMesh in RAS}; default: a bone iso-surface of the CT around the target.
+    vertebra_meshes : {level: TriangleMesh in RAS}; default: the plan's segmentation (smoothed), else a bone
+    iso-surface of the CT around the target.
     base_dir : folder that plan.json's file names are relative to (default: the report's folder).
     created : a time stamp to print (none by default, so the same plan gives the same bytes).
     pdf : also print report.pdf with headless Chromium when installed (ReportFiles.pdf is None otherwise).
@@ -34,6 +36,8 @@ def write_report(plan_json: dict, html_path, *, plan=None, ct=None, skin_mesh=No
     html_path = Path(html_path)
     if ct is None and plan is not None:
         ct = plan.ct
+    if vertebra_meshes is None and plan is not None:
+        vertebra_meshes = segmentation_meshes(plan)  # the vertebra drawn from its segmentation when there is one
     if skin_mesh is None and plan is not None and plan.skin is not None:
         skin_mesh = plan.skin.mesh
     inputs = ReportInputs(ct=ct, skin_mesh=skin_mesh, guide_meshes=dict(guide_meshes or {}),
