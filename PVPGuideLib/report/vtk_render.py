@@ -135,16 +135,42 @@ def _label_actors(item: SceneLabel, font_size: int):
     return ball, text
 
 
-def _offscreen_window(default_class):
-    """EGL directly when there is no display: the default X window would first fail, with a warning, then fall back."""
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        try:
-            from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
+class RenderingUnavailableError(RuntimeError):
+    """No way to render offscreen here (no display and a VTK without EGL or OSMesa)."""
 
-            return vtkEGLRenderWindow()
-        except ImportError:  # a VTK built without EGL: the default window (OSMesa or X) must do
-            pass
-    return default_class()
+
+def _has_display() -> bool:
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _offscreen_window(default_class):
+    """The render window for offscreen pictures; a clear error instead of an X abort when nothing can render.
+
+    With a display (always so inside 3D Slicer, whose VTK has no EGL) the default window renders into an
+    offscreen buffer. Without one: EGL when VTK has it, OSMesa when that is VTK's default window; an X
+    window would abort the process on its first Render(), so it is refused here.
+    """
+    if _has_display():
+        return default_class()
+    try:
+        from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
+
+        return vtkEGLRenderWindow()
+    except ImportError:  # a VTK built without EGL (VTK < 9.4 wheels, 3D Slicer's own VTK)
+        pass
+    window = default_class()
+    if window.GetClassName() == "vtkXOpenGLRenderWindow":
+        raise RenderingUnavailableError(
+            "cannot render pictures: there is no display (DISPLAY is not set) and this VTK "
+            f"({_vtk_version()}) has neither EGL nor OSMesa; run under a display or xvfb-run, "
+            "or use a VTK wheel with EGL (vtk>=9.4 on Linux)")
+    return window
+
+
+def _vtk_version() -> str:
+    from vtkmodules.vtkCommonCore import vtkVersion
+
+    return vtkVersion.GetVTKVersion()
 
 
 def render_scene(camera: SceneCamera, *, meshes=(), tubes=(), labels=(), size=(800, 600),
