@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from PVPGuideLib.mrml import planning_logic, scenarios
+from PVPGuideLib.mrml import planning_logic
+from PVPGuideLib.testing import scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "PVPGuide" / "PVPGuide.py"

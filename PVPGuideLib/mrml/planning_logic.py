@@ -73,6 +73,7 @@ SETTINGS = (
     Setting("side", str, "left", SIDES),
     Setting("needleGauge", int, DEFAULT_NEEDLE_GAUGE, NEEDLE_GAUGES),
     Setting("skinThresholdHu", float, SKIN_THRESHOLD_HU, limits=(-900.0, 0.0)),
+    Setting("pointALocked", bool, False),  # keeps a hand-placed A when B or C moves (else A follows them)
     Setting("needleViewEnabled", bool, False),
     Setting("needleViewSlice", str, "Green", SLICE_VIEWS),
     Setting("needleViewAt", str, "C", POINT_NAMES),
@@ -235,6 +236,7 @@ class PlanningLogic:
     def __init__(self, scene_or_handle):
         self.scene = scene_of(scene_or_handle)
         self._skin_cache = None  # (key, SkinSurface): the skin takes seconds, the key says when it is stale
+        self._skin_index = None  # planning_live.SkinRayIndex of that skin: A follows B and C in milliseconds
         self._cement_cache = None  # (cementSection text, CementScores): the projections of the last prediction
         self._guide_cache = None  # (what it was built for, GuideResult): saving the same plate again skips building
 
@@ -609,6 +611,34 @@ class PlanningLogic:
             slice_node = self.scene.GetSingletonNode(self.settings()["needleViewSlice"], "vtkMRMLSliceNode")
         if slice_node is not None:
             slice_node.SetOrientationToDefault()
+
+    def set_needle_view(self, enabled: bool, slice_node=None):
+        """Turn the view along the needle on (resliced now, then following the points) or off (default view).
+
+        needleViewEnabled is stored in the same parameter-node modification as the view's matrix, so an
+        observer never sees the new matrix with the old state (the panel's button would uncheck itself).
+        A view that cannot be made (A missing while the view is centred on A) is refused and stays off.
+        """
+        params = self.parameter_node()
+        modifying = params.StartModify()
+        try:
+            params.SetParameter("needleViewEnabled", _encode(FIELDS["needleViewEnabled"], bool(enabled)))
+            if not enabled:
+                self.reset_needle_view(slice_node)
+                return None
+            try:
+                return self.update_needle_view(slice_node)
+            except ValueError:
+                params.SetParameter("needleViewEnabled", "False")
+                raise
+        finally:
+            params.EndModify(modifying)
+
+    def follow_b_and_c(self, moved: str) -> dict:
+        """Live update after `moved` (A, B or C) changed: A re-found on C->B to the skin unless locked; measure."""
+        from .planning_live import follow_b_and_c
+
+        return follow_b_and_c(self, moved)
 
     # ---- cement ------------------------------------------------------------------------------------
     def _vertebra_segment(self) -> tuple:
