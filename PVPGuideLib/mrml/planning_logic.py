@@ -236,6 +236,7 @@ class PlanningLogic:
     def __init__(self, scene_or_handle):
         self.scene = scene_of(scene_or_handle)
         self._skin_cache = None  # (key, SkinSurface): the skin takes seconds, the key says when it is stale
+        self._complete_parameter_node = None  # the parameter node once every setting and role was found in it
         self._skin_index = None  # planning_live.SkinRayIndex of that skin: A follows B and C in milliseconds
         self._cement_cache = None  # (cementSection text, CementScores): the projections of the last prediction
         self._guide_cache = None  # (what it was built for, GuideResult): saving the same plate again skips building
@@ -244,6 +245,8 @@ class PlanningLogic:
     def parameter_node(self):
         """The scene's PVPGuide parameter node, created with defaults when missing."""
         params = module_parameter_node(self.scene, MODULE_NAME)
+        if params is self._complete_parameter_node:  # checked before: every live move asks for it several times
+            return params
         modifying = params.StartModify()
         if not params.HasParameter("needleGauge"):
             _adopt_command_line_plan(params)
@@ -254,6 +257,7 @@ class PlanningLogic:
             if not params.HasParameter(role):  # first time: a command-line scene's node, else none
                 _set_reference(params, role, params.GetNodeReference(_COMMAND_LINE_ROLES.get(role, role)))
         params.EndModify(modifying)
+        self._complete_parameter_node = params
         return params
 
     def _existing_parameter_node(self):
