@@ -28,16 +28,33 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
+# Only light modules here: Slicer imports this file at every start. The planning code (scipy, the cement and
+# guide packages) is imported by _panel() when the module is first opened, the test scenarios by _scenarios().
 from PVPGuideLib.compat import strict_zip
-from PVPGuideLib.mrml.planning_cement import cement_rows
-from PVPGuideLib.mrml.planning_display import measurement_rows
-from PVPGuideLib.mrml.planning_guide import guide_rows, missing_guide_packages
-from PVPGuideLib.mrml.planning_logic import FIELDS, PlanningLogic
-from PVPGuideLib.mrml.planning_proposal import proposal_text, safety_rows
+from PVPGuideLib.mrml.planning_fields import FIELDS
 from PVPGuideLib.mrml.planning_sample import PHANTOM_FILE_NAME, PHANTOM_SAMPLE_NAME, PHANTOM_URI, install_phantom_url_handler
-from PVPGuideLib.mrml.planning_session import PlanningSession
 
 USER_GUIDE_URL = "https://github.com/pvpguide/SlicerPVPGuide/blob/main/docs/user-guide.md"
+
+
+def _panel():
+    """The panel's library side (PVPGuideLib.mrml.planning_*), imported on first use."""
+    import types
+
+    from PVPGuideLib.mrml import (
+        planning_cement,
+        planning_display,
+        planning_guide,
+        planning_logic,
+        planning_proposal,
+        planning_session,
+    )
+
+    return types.SimpleNamespace(
+        PlanningLogic=planning_logic.PlanningLogic, PlanningSession=planning_session.PlanningSession,
+        measurement_rows=planning_display.measurement_rows, cement_rows=planning_cement.cement_rows,
+        guide_rows=planning_guide.guide_rows, missing_guide_packages=planning_guide.missing_guide_packages,
+        safety_rows=planning_proposal.safety_rows, proposal_text=planning_proposal.proposal_text)
 
 
 #
@@ -188,7 +205,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = PVPGuideLogic()
-        self.session = PlanningSession(self.logic.planning)
+        self.session = _panel().PlanningSession(self.logic.planning)
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
@@ -288,14 +305,16 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.saveGuideButton.enabled = hasCt and bool(pn.guideSection)
         self.ui.exportPlanButton.enabled = bool(pn.measurements)
         self.ui.writeReportButton.enabled = bool(pn.measurements)
-        self._showRows(self.ui.measurementsTable, measurement_rows(json.loads(pn.measurements) if pn.measurements else None))
+        panel = _panel()
+        measurements = json.loads(pn.measurements) if pn.measurements else None
+        self._showRows(self.ui.measurementsTable, panel.measurement_rows(measurements))
         cement = json.loads(pn.cementSection) if pn.cementSection else None
-        self._showRows(self.ui.cementTable, cement_rows(cement, self.logic.cementStatus() if cement else None))
+        self._showRows(self.ui.cementTable, panel.cement_rows(cement, self.logic.cementStatus() if cement else None))
         guide = json.loads(pn.guideSection) if pn.guideSection else None
-        self._showRows(self.ui.guideTable, guide_rows(guide, self.logic.guideStatus() if guide else None))
+        self._showRows(self.ui.guideTable, panel.guide_rows(guide, self.logic.guideStatus() if guide else None))
         proposal = json.loads(pn.proposalSection) if pn.proposalSection else None
-        self._showRows(self.ui.safetyTable, safety_rows(proposal))
-        self.ui.proposalLabel.text = proposal_text(proposal, self.logic.proposalStatus() if proposal else None)
+        self._showRows(self.ui.safetyTable, panel.safety_rows(proposal))
+        self.ui.proposalLabel.text = panel.proposal_text(proposal, self.logic.proposalStatus() if proposal else None)
         self.ui.statusLabel.text = _(pn.status) if pn.status else ""
 
     @staticmethod
@@ -433,7 +452,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
 
     def __init__(self) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
-        self.planning = PlanningLogic(slicer.mrmlScene)
+        self.planning = _panel().PlanningLogic(slicer.mrmlScene)
 
     def getParameterNode(self):
         return PVPGuideParameterNode(self.planning.parameter_node())
@@ -479,7 +498,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def guideMissingPackages() -> list:
-        return missing_guide_packages()
+        return _panel().missing_guide_packages()
 
     def writeReport(self, folder: str, progress=None) -> dict:
         return self.planning.write_report(folder, progress=progress)
@@ -557,8 +576,8 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
     def test_DesignGuide(self):
         self.delayDisplay("Design the guide plate: watertight, bore on A->C, STL in LPS")
         scenarios = _scenarios()
-        if missing_guide_packages():
-            self.skipTest(f"the guide plate needs {', '.join(missing_guide_packages())}: "
+        if _panel().missing_guide_packages():
+            self.skipTest(f"the guide plate needs {', '.join(_panel().missing_guide_packages())}: "
                           "slicer.util.pip_install('manifold3d') once, then run the test again")
         with tempfile.TemporaryDirectory() as folder:
             scenarios.design_guide(slicer.mrmlScene, self.phantom(), folder, side="left")
@@ -575,7 +594,7 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
         with tempfile.TemporaryDirectory() as folder:
             # without manifold3d (see test_DesignGuide) the scene is saved without a guide plate
             scenarios.save_and_reopen(slicer.mrmlScene, self.phantom(), folder, self._reopen, side="right",
-                                      guide=not missing_guide_packages())
+                                      guide=not _panel().missing_guide_packages())
 
     def test_BadInputIsRefused(self):
         self.delayDisplay("Bad input is refused and leaves the scene unchanged")
