@@ -24,21 +24,25 @@ else:
 """
 
 
-def _has_egl() -> bool:
+def _egl_renders_here() -> bool:
+    """Whether this VTK has an EGL window that renders here (a minimal render in a child process)."""
+    from PVPGuideLib.report.vtk_render import _egl_problem
+
     try:
         from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow  # noqa: F401
     except ImportError:
         return False
-    return True
+    return _egl_problem() == ""
 
 
 def test_headless_rendering_gives_a_picture_or_a_clear_error():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     run = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120)
-    assert run.returncode == 0, run.stderr[-2000:]  # an X window without display aborts (code -6)
-    if _has_egl() or not sys.platform.startswith("linux"):
+    # an X window without a display aborts (code -6); a broken EGL segfaults (-11): neither may happen
+    assert run.returncode == 0, run.stderr[-2000:]
+    if _egl_renders_here() or not sys.platform.startswith("linux"):
         words = run.stdout.split()
         assert words[0] == "rendered" and int(words[-1]) > 20, run.stdout  # the red needle is in the picture
     else:
-        assert run.stdout.startswith("unavailable:") and "no display" in run.stdout and "EGL" in run.stdout
+        assert run.stdout.startswith("unavailable:") and "no display" in run.stdout, run.stdout

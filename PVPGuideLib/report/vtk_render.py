@@ -154,10 +154,15 @@ def _offscreen_window(default_class):
         return default_class()
     try:
         from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
-
-        return vtkEGLRenderWindow()
     except ImportError:  # a VTK built without EGL (VTK < 9.4 wheels, 3D Slicer's own VTK)
-        pass
+        vtkEGLRenderWindow = None
+    if vtkEGLRenderWindow is not None:
+        problem = _egl_problem()
+        if not problem:
+            return vtkEGLRenderWindow()
+        raise RenderingUnavailableError(
+            f"cannot render pictures: there is no display (DISPLAY is not set) and EGL rendering with this VTK "
+            f"({_vtk_version()}) fails here ({problem}); run under a display or xvfb-run")
     window = default_class()
     if window.GetClassName() == "vtkXOpenGLRenderWindow":
         raise RenderingUnavailableError(
@@ -165,6 +170,35 @@ def _offscreen_window(default_class):
             f"({_vtk_version()}) has neither EGL nor OSMesa; run under a display or xvfb-run, "
             "or use a VTK wheel with EGL (vtk>=9.4 on Linux)")
     return window
+
+
+_EGL_PROBE = """
+import vtkmodules.vtkRenderingOpenGL2
+from vtkmodules.vtkRenderingCore import vtkRenderer
+from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
+window = vtkEGLRenderWindow()
+window.SetOffScreenRendering(1)
+window.SetSize(8, 8)
+window.AddRenderer(vtkRenderer())
+window.Render()
+window.Finalize()
+"""
+_egl_checked: list = []  # [problem text or ""], once per process
+
+
+def _egl_problem() -> str:
+    """"" when an EGL window renders here, else why not; tried in a child process, since a broken EGL
+    (e.g. VTK 9.4 wheels without a GPU) crashes the process instead of raising."""
+    if not _egl_checked:
+        import subprocess
+
+        try:
+            run = subprocess.run([sys.executable, "-c", _EGL_PROBE], capture_output=True, text=True, timeout=60)
+            problem = "" if run.returncode == 0 else f"a test render exited with code {run.returncode}"
+        except (OSError, subprocess.TimeoutExpired) as error:
+            problem = f"a test render could not run: {error}"
+        _egl_checked.append(problem)
+    return _egl_checked[0]
 
 
 def _vtk_version() -> str:
