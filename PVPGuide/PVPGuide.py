@@ -1,10 +1,12 @@
 """PVPGuide: plan percutaneous vertebroplasty in 3D Slicer (points A, B, C, measurements, cement, guide plate)."""
 
+# No `from __future__ import annotations` and no `X | None` here: parameterNodeWrapper evaluates this file's
+# annotations at run time, and Slicer 5.6/5.8 run Python 3.9 (typing.Optional instead; Testing/test_module_static.py).
 import json
 import os
 import tempfile
 import unittest
-from typing import Annotated
+from typing import Annotated, Optional
 
 import qt
 import slicer
@@ -26,15 +28,33 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
+# Only light modules here: Slicer imports this file at every start. The planning code (scipy, the cement and
+# guide packages) is imported by _panel() when the module is first opened, the test scenarios by _scenarios().
 from PVPGuideLib.compat import strict_zip
-from PVPGuideLib.mrml import scenarios
-from PVPGuideLib.mrml.planning_cement import cement_rows
-from PVPGuideLib.mrml.planning_display import measurement_rows
-from PVPGuideLib.mrml.planning_guide import guide_rows, missing_guide_packages
-from PVPGuideLib.mrml.planning_logic import FIELDS, PlanningLogic
-from PVPGuideLib.mrml.planning_proposal import proposal_text, safety_rows
+from PVPGuideLib.mrml.planning_fields import FIELDS
+from PVPGuideLib.mrml.planning_sample import PHANTOM_FILE_NAME, PHANTOM_SAMPLE_NAME, PHANTOM_URI, install_phantom_url_handler
 
 USER_GUIDE_URL = "https://github.com/pvpguide/SlicerPVPGuide/blob/main/docs/user-guide.md"
+
+
+def _panel():
+    """The panel's library side (PVPGuideLib.mrml.planning_*), imported on first use."""
+    import types
+
+    from PVPGuideLib.mrml import (
+        planning_cement,
+        planning_display,
+        planning_guide,
+        planning_logic,
+        planning_proposal,
+        planning_session,
+    )
+
+    return types.SimpleNamespace(
+        PlanningLogic=planning_logic.PlanningLogic, PlanningSession=planning_session.PlanningSession,
+        measurement_rows=planning_display.measurement_rows, cement_rows=planning_cement.cement_rows,
+        guide_rows=planning_guide.guide_rows, missing_guide_packages=planning_guide.missing_guide_packages,
+        safety_rows=planning_proposal.safety_rows, proposal_text=planning_proposal.proposal_text)
 
 
 #
@@ -75,14 +95,17 @@ def registerSampleData():
     """Add the PVPGuide phantom to the Sample Data module."""
     import SampleData
 
+    # SampleData.downloadSample("PVPGuidePhantom") from Python fetches the URI with urllib: the pvpguide://
+    # handler generates the phantom CT on this computer. The Sample Data panel uses the custom loader instead,
+    # which also adds the vertebra segmentation and landmarks.
+    install_phantom_url_handler()
     SampleData.SampleDataLogic.registerCustomSampleDataSource(
         category="PVPGuide",
-        sampleName="PVPGuidePhantom",
+        sampleName=PHANTOM_SAMPLE_NAME,
         thumbnailFileName=os.path.join(os.path.dirname(__file__), "Resources", "Icons", "PVPGuide.png"),
-        # Never fetched: the custom downloader generates the phantom on this computer.
-        uris="generated-locally://PVPGuidePhantom",
-        fileNames="PVPGuidePhantom.nrrd",
-        nodeNames="PVPGuide phantom CT",
+        uris=PHANTOM_URI,
+        fileNames=PHANTOM_FILE_NAME,
+        nodeNames=_("PVPGuide phantom CT"),
         customDownloader=loadPhantomSample,
     )
 
@@ -122,6 +145,7 @@ class PVPGuideParameterNode:
     needleGauge: Annotated[int, _choice("needleGauge")] = FIELDS["needleGauge"].default
     # Points and measurements
     skinThresholdHu: Annotated[float, _range("skinThresholdHu")] = FIELDS["skinThresholdHu"].default
+    pointALocked: bool = FIELDS["pointALocked"].default
     needleViewEnabled: bool = FIELDS["needleViewEnabled"].default
     needleViewSlice: Annotated[str, _choice("needleViewSlice")] = FIELDS["needleViewSlice"].default
     needleViewAt: Annotated[str, _choice("needleViewAt")] = FIELDS["needleViewAt"].default
@@ -170,9 +194,9 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         ScriptedLoadableModuleWidget.__init__(self, parent)
         VTKObservationMixin.__init__(self)  # needed for parameter node observation
         self.logic = None
+        self.session = None  # PlanningSession: the point observers, on between enter() and exit()
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._observedPointNodes = []
 
     def setup(self) -> None:
         ScriptedLoadableModuleWidget.setup(self)
@@ -181,6 +205,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
         self.logic = PVPGuideLogic()
+        self.session = _panel().PlanningSession(self.logic.planning)
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
@@ -189,8 +214,9 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.proposePointsButton.connect("clicked(bool)", self.onProposePoints)
         self.ui.findSkinEntryButton.connect("clicked(bool)", self.onFindSkinEntry)
         self.ui.lockPointsButton.connect("clicked(bool)", self.onLockPoints)
+        self.ui.addPointsButton.connect("clicked(bool)", self.onAddPoints)
         self.ui.measureButton.connect("clicked(bool)", self.onMeasure)
-        # Runs before the parameter node binding writes needleViewEnabled, so it acts on `checked` itself.
+        # Runs before the parameter node binding writes needleViewEnabled: the logic stores the state itself.
         self.ui.needleViewButton.connect("toggled(bool)", self.onNeedleViewToggled)
         self.ui.predictCementButton.connect("clicked(bool)", self.onPredictCement)
         self.ui.designGuideButton.connect("clicked(bool)", self.onDesignGuide)
@@ -208,23 +234,28 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def cleanup(self) -> None:
         """Called when the application closes and the module widget is destroyed."""
+        self.session.exit()
         self.removeObservers()
 
     def enter(self) -> None:
         self.initializeParameterNode()
+        self.session.enter()  # A, B, C moves update the measurements (and A) only while the module is shown
 
     def exit(self) -> None:
+        self.session.exit()
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
             self._parameterNodeGuiTag = None
             self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self.updateGUIFromParameterNode)
 
     def onSceneStartClose(self, caller, event) -> None:
+        self.session.exit()
         self.setParameterNode(None)
 
     def onSceneEndClose(self, caller, event) -> None:
         if self.parent.isEntered:
             self.initializeParameterNode()
+            self.session.enter()
 
     def initializeParameterNode(self) -> None:
         self.setParameterNode(self.logic.getParameterNode())
@@ -232,7 +263,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             firstVolumeNode = slicer.mrmlScene.GetFirstNodeByClass("vtkMRMLScalarVolumeNode")
             if firstVolumeNode and not firstVolumeNode.IsA("vtkMRMLLabelMapVolumeNode"):
                 self._parameterNode.ctVolume = firstVolumeNode
-        self.logic.planning.ensure_point_nodes()
+        # No A/B/C nodes here: they are added when the user starts placing points (an untouched scene stays unmodified).
 
     def setParameterNode(self, inputParameterNode) -> None:
         if self._parameterNode:
@@ -251,7 +282,7 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         pointNodes = (pn.pointA, pn.pointB, pn.pointC) if pn else (None, None, None)
         for widget, node in strict_zip(placeWidgets, pointNodes):
             widget.setCurrentNode(node)
-        self._observePointNodes([node for node in pointNodes if node])
+        self.ui.addPointsButton.visible = bool(pn) and not all(pointNodes)
         if not pn:
             return
         selector = self.ui.vertebraSegmentSelector
@@ -262,8 +293,8 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         wasBlocked = self.ui.lockPointsButton.blockSignals(True)
         self.ui.lockPointsButton.checked = pn.pointsLocked
         self.ui.lockPointsButton.blockSignals(wasBlocked)
-        for widget in placeWidgets:
-            widget.enabled = not pn.pointsLocked
+        for widget, node in strict_zip(placeWidgets, pointNodes):
+            widget.enabled = node is not None and not pn.pointsLocked
         hasCt = pn.ctVolume is not None
         self.ui.findSkinEntryButton.enabled = hasCt and not pn.pointsLocked
         self.ui.measureButton.enabled = hasCt
@@ -274,49 +305,33 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.saveGuideButton.enabled = hasCt and bool(pn.guideSection)
         self.ui.exportPlanButton.enabled = bool(pn.measurements)
         self.ui.writeReportButton.enabled = bool(pn.measurements)
-        self._showRows(self.ui.measurementsTable, measurement_rows(json.loads(pn.measurements) if pn.measurements else None))
+        panel = _panel()
+        measurements = json.loads(pn.measurements) if pn.measurements else None
+        self._showRows(self.ui.measurementsTable, panel.measurement_rows(measurements))
         cement = json.loads(pn.cementSection) if pn.cementSection else None
-        self._showRows(self.ui.cementTable, cement_rows(cement, self.logic.cementStatus() if cement else None))
+        self._showRows(self.ui.cementTable, panel.cement_rows(cement, self.logic.cementStatus() if cement else None))
         guide = json.loads(pn.guideSection) if pn.guideSection else None
-        self._showRows(self.ui.guideTable, guide_rows(guide, self.logic.guideStatus() if guide else None))
+        self._showRows(self.ui.guideTable, panel.guide_rows(guide, self.logic.guideStatus() if guide else None))
         proposal = json.loads(pn.proposalSection) if pn.proposalSection else None
-        self._showRows(self.ui.safetyTable, safety_rows(proposal))
-        self.ui.proposalLabel.text = proposal_text(proposal, self.logic.proposalStatus() if proposal else None)
-        self.ui.statusLabel.text = pn.status
+        self._showRows(self.ui.safetyTable, panel.safety_rows(proposal))
+        self.ui.proposalLabel.text = panel.proposal_text(proposal, self.logic.proposalStatus() if proposal else None)
+        self.ui.statusLabel.text = _(pn.status) if pn.status else ""
 
     @staticmethod
     def _showRows(table, rows) -> None:
         table.setRowCount(len(rows))
         for row, cells in enumerate(rows):
             for column, text in enumerate(cells):
-                table.setItem(row, column, qt.QTableWidgetItem(text))
+                # Row names (first column) and verdicts (third) are fixed library texts: looked up in the translations;
+                # values (second column) are numbers with units.
+                table.setItem(row, column, qt.QTableWidgetItem(text if column == 1 else _(text)))
         table.resizeColumnsToContents()
 
-    def _observePointNodes(self, nodes) -> None:
-        """Re-measure whenever A, B or C is placed, moved or deleted (the live measurements table)."""
-        if nodes == self._observedPointNodes:
-            return
-        events = (slicer.vtkMRMLMarkupsNode.PointModifiedEvent, slicer.vtkMRMLMarkupsNode.PointPositionDefinedEvent,
-                  slicer.vtkMRMLMarkupsNode.PointRemovedEvent)
-        for node in self._observedPointNodes:
-            for event in events:
-                self.removeObserver(node, event, self.onPointModified)
-        self._observedPointNodes = list(nodes)
-        for node in nodes:
-            for event in events:
-                self.addObserver(node, event, self.onPointModified)
-
-    def onPointModified(self, caller=None, event=None) -> None:
-        """Live update: errors (a point not placed yet, outside the CT) are shown, not raised in a dialog."""
-        if not self._parameterNode or not self._parameterNode.ctVolume:
-            return
-        try:
-            self.logic.measure()
-        except ValueError as error:
-            # The stored results no longer match the points: drop them rather than show stale numbers.
-            with slicer.util.NodeModify(self._parameterNode):
-                self._parameterNode.measurements = ""
-                self._parameterNode.status = str(error)
+    def onAddPoints(self) -> None:
+        """The user starts planning: add the markups A, B, C and start placing C."""
+        with slicer.util.tryWithErrorDisplay(_("Failed to add the points A, B and C."), waitCursor=True):
+            self.logic.planning.ensure_point_nodes()
+            self.ui.pointCPlaceWidget.setPlaceModeEnabled(True)
 
     def onSegmentChanged(self, segmentId) -> None:
         if self._parameterNode:
@@ -391,11 +406,13 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.logic.lockPoints(locked)
 
     def onNeedleViewToggled(self, enabled) -> None:
-        with slicer.util.tryWithErrorDisplay(_("Failed to set the down-the-needle view."), waitCursor=True):
-            if enabled:
-                self.logic.updateNeedleView()
-            else:
-                self.logic.resetNeedleView()
+        try:
+            with slicer.util.tryWithErrorDisplay(_("Failed to set the down-the-needle view."), waitCursor=True):
+                self.logic.setNeedleView(enabled)
+        finally:
+            if enabled and not (self._parameterNode and self._parameterNode.needleViewEnabled):
+                # refused: uncheck after the binding has handled this click (it would store True again)
+                qt.QTimer.singleShot(0, lambda: setattr(self.ui.needleViewButton, "checked", False))
 
     def onExportPlan(self) -> None:
         path = qt.QFileDialog.getSaveFileName(None, _("Export plan.json"), "plan.json", "JSON (*.json)")
@@ -435,7 +452,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
 
     def __init__(self) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
-        self.planning = PlanningLogic(slicer.mrmlScene)
+        self.planning = _panel().PlanningLogic(slicer.mrmlScene)
 
     def getParameterNode(self):
         return PVPGuideParameterNode(self.planning.parameter_node())
@@ -443,7 +460,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
     def setPoint(self, name: str, ras) -> None:
         self.planning.set_point(name, ras)
 
-    def proposePoints(self, side: str | None = None, progress=None) -> dict:
+    def proposePoints(self, side: Optional[str] = None, progress=None) -> dict:
         return self.planning.propose_points(side=side, progress=progress)
 
     def proposalStatus(self):
@@ -461,16 +478,19 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
     def updateNeedleView(self):
         return self.planning.update_needle_view()
 
+    def setNeedleView(self, enabled: bool):
+        return self.planning.set_needle_view(enabled)
+
     def resetNeedleView(self) -> None:
         self.planning.reset_needle_view()
 
-    def predictCement(self, volumeMl: float | None = None, progress=None) -> dict:
+    def predictCement(self, volumeMl: Optional[float] = None, progress=None) -> dict:
         return self.planning.predict_cement(volumeMl, progress=progress)
 
     def cementStatus(self):
         return self.planning.cement_status()
 
-    def designGuide(self, folder: str | None = None, progress=None) -> dict:
+    def designGuide(self, folder: Optional[str] = None, progress=None) -> dict:
         return self.planning.design_guide(folder, progress=progress)
 
     def guideStatus(self):
@@ -478,7 +498,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
 
     @staticmethod
     def guideMissingPackages() -> list:
-        return missing_guide_packages()
+        return _panel().missing_guide_packages()
 
     def writeReport(self, folder: str, progress=None) -> dict:
         return self.planning.write_report(folder, progress=progress)
@@ -500,8 +520,18 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
 #
 
 
+def _scenarios():
+    """PVPGuideLib.testing.scenarios, imported on first use: only the self-test needs it."""
+    from PVPGuideLib.testing import scenarios
+
+    return scenarios
+
+
 class PVPGuideTest(ScriptedLoadableModuleTest):
-    """The same scenarios as the pytest suite (PVPGuideLib.mrml.scenarios), on slicer.mrmlScene and the phantom."""
+    """The same scenarios as the pytest suite (PVPGuideLib.testing.scenarios), on slicer.mrmlScene and the phantom."""
+
+    # The scenarios (and the phantom and scipy they pull in) are imported only when the self-test runs:
+    # `import PVPGuide` at every Slicer start stays light.
 
     _phantom = None
 
@@ -520,47 +550,55 @@ class PVPGuideTest(ScriptedLoadableModuleTest):
 
     def phantom(self):
         if PVPGuideTest._phantom is None:
-            PVPGuideTest._phantom = scenarios.scenario_phantom()
+            PVPGuideTest._phantom = _scenarios().scenario_phantom()
         return PVPGuideTest._phantom
 
     def test_PlacePointsGivesMeasurements(self):
         self.delayDisplay("Place B and C: measurements")
+        scenarios = _scenarios()
         scenarios.place_points_and_measure(slicer.mrmlScene, self.phantom(), side="left")
 
     def test_FindSkinEntry(self):
         self.delayDisplay("Find skin entry A")
+        scenarios = _scenarios()
         scenarios.find_skin_entry(slicer.mrmlScene, self.phantom(), side="left")
 
     def test_ProposeBAndC(self):
         self.delayDisplay("Propose B and C from the vertebra segment: SPEC points, A, safety checks")
+        scenarios = _scenarios()
         scenarios.propose_points(slicer.mrmlScene, self.phantom(), side="left")
 
     def test_PredictCement(self):
         self.delayDisplay("Predict the cement spread: volume, segment 'cement', scores against the conventional path")
+        scenarios = _scenarios()
         scenarios.predict_cement(slicer.mrmlScene, self.phantom(), side="left")
 
     def test_DesignGuide(self):
         self.delayDisplay("Design the guide plate: watertight, bore on A->C, STL in LPS")
-        if missing_guide_packages():
-            self.skipTest(f"the guide plate needs {', '.join(missing_guide_packages())}: "
+        scenarios = _scenarios()
+        if _panel().missing_guide_packages():
+            self.skipTest(f"the guide plate needs {', '.join(_panel().missing_guide_packages())}: "
                           "slicer.util.pip_install('manifold3d') once, then run the test again")
         with tempfile.TemporaryDirectory() as folder:
             scenarios.design_guide(slicer.mrmlScene, self.phantom(), folder, side="left")
 
     def test_WriteReport(self):
         self.delayDisplay("Write the report: plan.json, report.html with the angles, cement projections")
+        scenarios = _scenarios()
         with tempfile.TemporaryDirectory() as folder:
             scenarios.write_report(slicer.mrmlScene, self.phantom(), folder, side="left")
 
     def test_SaveAndReopen(self):
         self.delayDisplay("Save the plan as .mrb and reopen it")
+        scenarios = _scenarios()
         with tempfile.TemporaryDirectory() as folder:
             # without manifold3d (see test_DesignGuide) the scene is saved without a guide plate
             scenarios.save_and_reopen(slicer.mrmlScene, self.phantom(), folder, self._reopen, side="right",
-                                      guide=not missing_guide_packages())
+                                      guide=not _panel().missing_guide_packages())
 
     def test_BadInputIsRefused(self):
         self.delayDisplay("Bad input is refused and leaves the scene unchanged")
+        scenarios = _scenarios()
         scenarios.bad_input(slicer.mrmlScene, self.phantom())
 
     @staticmethod

@@ -75,6 +75,14 @@ def test_one_row_per_trajectory_and_one_clear_error_row(cohort):
     assert rows["phantom-left"]["transverse_vertebra_deg"] != ""  # the phantom has a vertebra frame
 
 
+@pytest.mark.skipif(not REAL_CT.exists(), reason=f"the real case real-L1 is left out: {REAL_CT} is missing")
+def test_the_real_case_is_in_the_cohort(cohort):
+    # _write_cases adds real-L1 only when the real CT exists; this test says so (a skip, a failure in CI)
+    _, out, _, summary = cohort
+    rows = {r["case_id"]: r for r in _summary(out)}
+    assert rows["real-L1"]["status"] == "ok" and summary["ran"] == 4
+
+
 def test_second_run_does_no_repeated_work(cohort, capsys):
     cases, out, _, first = cohort
     outputs = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "summary.csv")

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 from synthetic import cylinder_ct, rotation_matrix
+from tolerances import ROUND_TRIP_MM
 
 from PVPGuideLib.cli import EXIT_BAD_INPUT, main
 from PVPGuideLib.ct_io import write_volume
@@ -79,9 +80,10 @@ def test_plan_scene_reopens_exactly(planned):
     for name in ("A", "B", "C"):
         node = get_node_reference(params, name)
         assert node.GetName() == name
-        assert np.array_equal(point_from_fiducial_node(node), np.array(t["points"][name]))
+        # Slicer's markups JSON does not round-trip every double exactly (last-bit differences, ~1e-14 mm).
+        np.testing.assert_allclose(point_from_fiducial_node(node), t["points"][name], rtol=0, atol=ROUND_TRIP_MM)
     line = points_from_line_node(get_node_reference(params, "trajectory"))
-    assert np.array_equal(line, np.array([t["points"]["A"], t["points"]["C"]]))
+    np.testing.assert_allclose(line, [t["points"]["A"], t["points"]["C"]], rtol=0, atol=ROUND_TRIP_MM)
     ct = ct_from_volume_node(get_node_reference(params, "ct"))
     assert ct.shape_ijk == tuple(data["ct"]["size"])
     assert np.allclose(ct.ijk_to_ras, np.array(data["ct"]["ijk_to_ras"]), atol=1e-6)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from PVPGuideLib.mrml import planning_logic, scenarios
+from PVPGuideLib.mrml import planning_fields, planning_logic
+from PVPGuideLib.testing import scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "PVPGuide" / "PVPGuide.py"
@@ -75,7 +76,7 @@ def test_every_mrml_widget_gets_the_scene():
 
 def test_parameter_node_fields_are_the_planning_logic_parameters():
     fields = parameter_fields()
-    assert sorted(fields) == sorted(planning_logic.PARAMETER_NAMES)
+    assert sorted(fields) == sorted(planning_fields.PARAMETER_NAMES)
     for role, class_name in planning_logic.NODE_ROLES.items():
         assert fields[role] == class_name
     for name, setting in planning_logic.FIELDS.items():

@@ -8,7 +8,6 @@ import pytest
 
 slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-core (pip install slicer-core)")
 
-from PVPGuideLib.mrml import scenarios  # noqa: E402
 from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
 from PVPGuideLib.mrml.planning_display import measurement_rows, needle_view_matrix  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import (  # noqa: E402
@@ -17,6 +16,7 @@ from PVPGuideLib.mrml.planning_logic import (  # noqa: E402
     SETTINGS,
     PlanningLogic,
 )
+from PVPGuideLib.testing import scenarios  # noqa: E402
 
 # ---------------------------------------------------------------- the module's behaviours (PVPGuideTest runs these too)
 

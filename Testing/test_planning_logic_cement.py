@@ -7,10 +7,10 @@ import pytest
 
 slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-core (pip install slicer-core)")
 
-from PVPGuideLib.mrml import scenarios  # noqa: E402
 from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
 from PVPGuideLib.mrml.planning_cement import cement_rows, stale_reasons  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
+from PVPGuideLib.testing import scenarios  # noqa: E402
 
 # ---------------------------------------------------------------- the module's behaviours (PVPGuideTest runs these too)
 

@@ -8,13 +8,14 @@ import pytest
 slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-core (pip install slicer-core)")
 
 from PVPGuideLib.guide import GuideError, read_stl  # noqa: E402
-from PVPGuideLib.mrml import planning_guide, scenarios  # noqa: E402
+from PVPGuideLib.mrml import planning_guide  # noqa: E402
 from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
 from PVPGuideLib.mrml.models import mesh_from_model_node  # noqa: E402
 from PVPGuideLib.mrml.planning_guide import guide_rows  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
 from PVPGuideLib.mrml.scene import scene_of  # noqa: E402
 from PVPGuideLib.mrml.volumes import volume_node_from_ct  # noqa: E402
+from PVPGuideLib.testing import scenarios  # noqa: E402
 from PVPGuideLib.volume import CTVolume  # noqa: E402
 
 # ---------------------------------------------------------------- the module's behaviour (PVPGuideTest runs it too)

@@ -8,29 +8,40 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .. import geometry
 from ..atomic_io import write_json_atomic
-from ..cement.plan_section import DEFAULT_PLANNED_VOLUME_ML
 from ..compat import strict_zip
 from ..geometry import VertebraFrame
-from ..needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM, needle_outer_diameter_mm
+from ..needles import needle_outer_diameter_mm
 from ..plan import Trajectory, VertebraLandmarks, build_plan, infer_side
 from ..plan_json import plan_to_json, trajectory_to_json
 from ..progress import Steps
-from ..skin import SKIN_THRESHOLD_HU, SkinEntryStatus, find_skin_entry, skin_surface
+from ..skin import SkinEntryStatus, find_skin_entry, skin_surface
 from ..volume import CTVolume
 from ._vtk import extent_offset_matrix, from_vtk_matrix, to_vtk_matrix
 from .parameters import MODULE_NAME
 from .parameters import parameter_node as module_parameter_node
 from .planning_cement import cement_inputs, stale_reasons, update_cement_segmentation, vertebra_masks
 from .planning_display import needle_cylinder, needle_view_matrix
+from .planning_fields import (
+    COLLINEAR_TOLERANCE_MM,
+    COMMAND_LINE_BODY,
+    FIELDS,
+    LEVELS,
+    NEEDLE_COLOR,
+    NODE_ROLES,
+    POINT_COLORS,
+    POINT_NAMES,
+    RESULTS,
+    SETTINGS,
+    SKIN_COLOR,
+    Setting,
+)
 from .planning_guide import (
-    COORDINATE_SYSTEMS,
     add_guide_to_plan_json,
     command_line_guide,
     guide_status,
@@ -40,81 +51,6 @@ from .planning_proposal import add_proposal_to_plan_json, proposal_status
 from .scene import scene_of
 from .transforms import world_matrix
 
-POINT_NAMES = ("A", "B", "C")
-SIDES = ("left", "right", "both")
-LEVELS = tuple(f"T{n}" for n in range(1, 13)) + tuple(f"L{n}" for n in range(1, 6))
-NEEDLE_GAUGES = tuple(sorted(NEEDLE_OUTER_DIAMETER_MM, reverse=True))
-SLICE_VIEWS = ("Green", "Yellow", "Red")
-# A hand-placed A further than this from the line C->B makes the path bend at B: say so, since the
-# angles then follow A->C (SPEC section 4) while the bone path follows B->C.
-COLLINEAR_TOLERANCE_MM = 0.5
-POINT_COLORS = {"A": (0.2, 0.8, 0.2), "B": (1.0, 0.85, 0.1), "C": (0.95, 0.25, 0.2)}
-SKIN_COLOR = (0.94, 0.78, 0.66)
-NEEDLE_COLOR = (0.75, 0.75, 0.8)
-COMMAND_LINE_BODY = "the command line's vertebral body"
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One parameter-node value, stored exactly as Slicer's parameterNodeWrapper stores its type."""
-
-    name: str
-    type: type
-    default: object
-    choices: tuple = ()
-    limits: tuple[float, float] | None = None
-
-
-# What the panel's widgets set. PVPGuide.py declares the same fields (defaults, choices and limits taken
-# from here), so the module's parameterNodeWrapper and this headless logic read and write one format.
-SETTINGS = (
-    Setting("vertebraSegmentId", str, ""),
-    Setting("level", str, "L1", LEVELS),
-    Setting("side", str, "left", SIDES),
-    Setting("needleGauge", int, DEFAULT_NEEDLE_GAUGE, NEEDLE_GAUGES),
-    Setting("skinThresholdHu", float, SKIN_THRESHOLD_HU, limits=(-900.0, 0.0)),
-    Setting("needleViewEnabled", bool, False),
-    Setting("needleViewSlice", str, "Green", SLICE_VIEWS),
-    Setting("needleViewAt", str, "C", POINT_NAMES),
-    Setting("plannedCementVolumeMl", float, DEFAULT_PLANNED_VOLUME_ML, limits=(0.5, 12.0)),
-    Setting("guideBaseThicknessMm", float, 3.0, limits=(1.5, 10.0)),
-    Setting("guideFitClearanceMm", float, 0.2, limits=(0.0, 2.0)),
-    Setting("guideRunwaySlot", bool, True),
-    Setting("guideSpinousLine", bool, True),
-    Setting("guideLabel", bool, True),
-    Setting("guideCoordinateSystem", str, "LPS", COORDINATE_SYSTEMS),  # of the STL files written
-)
-# What the logic writes: state and results (JSON text where structured).
-RESULTS = (
-    Setting("pointsLocked", bool, False),
-    Setting("vertebraLandmarks", str, ""),
-    Setting("skinEntryPoint", str, ""),
-    Setting("measurements", str, ""),
-    Setting("needleViewMatrix", str, ""),
-    Setting("cementSection", str, ""),  # plan.json's per-trajectory `cement` section of the last prediction
-    Setting("cementInputs", str, ""),  # what it was predicted for (B, C, side, volume, segment)
-    Setting("reportFolder", str, ""),  # where the last report was written
-    Setting("guideSection", str, ""),  # plan.json's per-trajectory `guide` section of the last plate
-    Setting("guideInputs", str, ""),  # what it was designed for (A, C, side, level, gauge, skin, landmarks, options)
-    Setting("guideFolder", str, ""),  # where its STL was written ("" when not written)
-    Setting("proposalSection", str, ""),  # the last "Propose B and C": safety checks, recommended side, what for
-    Setting("status", str, ""),
-)
-# Node references (role = field name, as parameterNodeWrapper stores a node) and their MRML classes.
-NODE_ROLES = {
-    "ctVolume": "vtkMRMLScalarVolumeNode",
-    "vertebraSegmentation": "vtkMRMLSegmentationNode",
-    "pointA": "vtkMRMLMarkupsFiducialNode",
-    "pointB": "vtkMRMLMarkupsFiducialNode",
-    "pointC": "vtkMRMLMarkupsFiducialNode",
-    "trajectoryLine": "vtkMRMLMarkupsLineNode",
-    "needleModel": "vtkMRMLModelNode",
-    "skinModel": "vtkMRMLModelNode",
-    "cementSegmentation": "vtkMRMLSegmentationNode",
-    "guideModel": "vtkMRMLModelNode",
-}
-FIELDS = {s.name: s for s in SETTINGS + RESULTS}
-PARAMETER_NAMES = tuple(FIELDS) + tuple(NODE_ROLES)
 # References written by `pvpguide plan`/`demo` (PVPGuideLib.mrml.plan_scene), adopted when such a scene is opened.
 _COMMAND_LINE_ROLES = {"ctVolume": "ct", "skinModel": "skin", "pointA": "A", "pointB": "B", "pointC": "C",
                        "trajectoryLine": "trajectory", "vertebraSegmentation": "vertebrae",
@@ -234,6 +170,8 @@ class PlanningLogic:
     def __init__(self, scene_or_handle):
         self.scene = scene_of(scene_or_handle)
         self._skin_cache = None  # (key, SkinSurface): the skin takes seconds, the key says when it is stale
+        self._complete_parameter_node = None  # the parameter node once every setting and role was found in it
+        self._skin_index = None  # planning_live.SkinRayIndex of that skin: A follows B and C in milliseconds
         self._cement_cache = None  # (cementSection text, CementScores): the projections of the last prediction
         self._guide_cache = None  # (what it was built for, GuideResult): saving the same plate again skips building
 
@@ -241,6 +179,8 @@ class PlanningLogic:
     def parameter_node(self):
         """The scene's PVPGuide parameter node, created with defaults when missing."""
         params = module_parameter_node(self.scene, MODULE_NAME)
+        if params is self._complete_parameter_node:  # checked before: every live move asks for it several times
+            return params
         modifying = params.StartModify()
         if not params.HasParameter("needleGauge"):
             _adopt_command_line_plan(params)
@@ -251,6 +191,7 @@ class PlanningLogic:
             if not params.HasParameter(role):  # first time: a command-line scene's node, else none
                 _set_reference(params, role, params.GetNodeReference(_COMMAND_LINE_ROLES.get(role, role)))
         params.EndModify(modifying)
+        self._complete_parameter_node = params
         return params
 
     def _existing_parameter_node(self):
@@ -608,6 +549,34 @@ class PlanningLogic:
             slice_node = self.scene.GetSingletonNode(self.settings()["needleViewSlice"], "vtkMRMLSliceNode")
         if slice_node is not None:
             slice_node.SetOrientationToDefault()
+
+    def set_needle_view(self, enabled: bool, slice_node=None):
+        """Turn the view along the needle on (resliced now, then following the points) or off (default view).
+
+        needleViewEnabled is stored in the same parameter-node modification as the view's matrix, so an
+        observer never sees the new matrix with the old state (the panel's button would uncheck itself).
+        A view that cannot be made (A missing while the view is centred on A) is refused and stays off.
+        """
+        params = self.parameter_node()
+        modifying = params.StartModify()
+        try:
+            params.SetParameter("needleViewEnabled", _encode(FIELDS["needleViewEnabled"], bool(enabled)))
+            if not enabled:
+                self.reset_needle_view(slice_node)
+                return None
+            try:
+                return self.update_needle_view(slice_node)
+            except ValueError:
+                params.SetParameter("needleViewEnabled", "False")
+                raise
+        finally:
+            params.EndModify(modifying)
+
+    def follow_b_and_c(self, moved: str) -> dict:
+        """Live update after `moved` (A, B or C) changed: A re-found on C->B to the skin unless locked; measure."""
+        from .planning_live import follow_b_and_c
+
+        return follow_b_and_c(self, moved)
 
     # ---- cement ------------------------------------------------------------------------------------
     def _vertebra_segment(self) -> tuple:

@@ -135,16 +135,76 @@ def _label_actors(item: SceneLabel, font_size: int):
     return ball, text
 
 
-def _offscreen_window(default_class):
-    """EGL directly when there is no display: the default X window would first fail, with a warning, then fall back."""
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        try:
-            from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
+class RenderingUnavailableError(RuntimeError):
+    """No way to render offscreen here (no display and a VTK without EGL or OSMesa)."""
 
+
+def _has_display() -> bool:
+    return not sys.platform.startswith("linux") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _offscreen_window(default_class):
+    """The render window for offscreen pictures; a clear error instead of an X abort when nothing can render.
+
+    With a display (always so inside 3D Slicer, whose VTK has no EGL) the default window renders into an
+    offscreen buffer. Without one: EGL when VTK has it, OSMesa when that is VTK's default window; an X
+    window would abort the process on its first Render(), so it is refused here.
+    """
+    if _has_display():
+        return default_class()
+    try:
+        from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
+    except ImportError:  # a VTK built without EGL (VTK < 9.4 wheels, 3D Slicer's own VTK)
+        vtkEGLRenderWindow = None
+    if vtkEGLRenderWindow is not None:
+        problem = _egl_problem()
+        if not problem:
             return vtkEGLRenderWindow()
-        except ImportError:  # a VTK built without EGL: the default window (OSMesa or X) must do
-            pass
-    return default_class()
+        raise RenderingUnavailableError(
+            f"cannot render pictures: there is no display (DISPLAY is not set) and EGL rendering with this VTK "
+            f"({_vtk_version()}) fails here ({problem}); run under a display or xvfb-run")
+    window = default_class()
+    if window.GetClassName() == "vtkXOpenGLRenderWindow":
+        raise RenderingUnavailableError(
+            "cannot render pictures: there is no display (DISPLAY is not set) and this VTK "
+            f"({_vtk_version()}) has neither EGL nor OSMesa; run under a display or xvfb-run, "
+            "or use a VTK wheel with EGL (vtk>=9.4 on Linux)")
+    return window
+
+
+_EGL_PROBE = """
+import vtkmodules.vtkRenderingOpenGL2
+from vtkmodules.vtkRenderingCore import vtkRenderer
+from vtkmodules.vtkRenderingOpenGL2 import vtkEGLRenderWindow
+window = vtkEGLRenderWindow()
+window.SetOffScreenRendering(1)
+window.SetSize(8, 8)
+window.AddRenderer(vtkRenderer())
+window.Render()
+window.Finalize()
+"""
+_egl_checked: list = []  # [problem text or ""], once per process
+
+
+def _egl_problem() -> str:
+    """"" when an EGL window renders here, else why not; tried in a child process, since a broken EGL
+    (e.g. VTK 9.4 wheels without a GPU) crashes the process instead of raising."""
+    if not _egl_checked:
+        import subprocess
+
+        try:
+            run = subprocess.run([sys.executable, "-c", _EGL_PROBE], capture_output=True, text=True, timeout=60)
+            problem = "" if run.returncode == 0 else f"a test render exited with code {run.returncode}"
+        except (OSError, subprocess.TimeoutExpired) as error:
+            problem = f"a test render could not run: {error}"
+        _egl_checked.append(problem)
+    return _egl_checked[0]
+
+
+def _vtk_version() -> str:
+    from vtkmodules.vtkCommonCore import vtkVersion
+
+    return vtkVersion.GetVTKVersion()
 
 
 def render_scene(camera: SceneCamera, *, meshes=(), tubes=(), labels=(), size=(800, 600),

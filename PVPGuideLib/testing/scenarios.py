@@ -15,14 +15,14 @@ import numpy as np
 
 from ..compat import strict_zip
 from ..display import format_angle, format_length, format_percent
+from ..mrml.planning_cement import CEMENT_SEGMENT_ID, cement_rows
+from ..mrml.planning_guide import guide_rows
+from ..mrml.planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
+from ..mrml.planning_proposal import proposal_text, safety_rows
+from ..mrml.scene import scene_of
+from ..mrml.segmentations import labelmap_from_segment
 from ..needles import needle_outer_diameter_mm
 from ..skin import SKIN_THRESHOLD_HU
-from .planning_cement import CEMENT_SEGMENT_ID, cement_rows
-from .planning_guide import guide_rows
-from .planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
-from .planning_proposal import proposal_text, safety_rows
-from .scene import scene_of
-from .segmentations import labelmap_from_segment
 
 ANGLE_TOLERANCE_DEG = 1e-6
 # The phantom's truth stores the frame axes to 6 decimals, so they are orthonormal to about 1e-6 only.
@@ -324,7 +324,7 @@ def save_and_reopen(scene, phantom, folder, reopen, *, side: str = "right", guid
 
 def _cement_mask(logic: PlanningLogic) -> np.ndarray:
     """(K, J, I) bool of segment 'cement' on the CT's grid (world RAS)."""
-    from .volumes import ct_from_volume_node
+    from ..mrml.volumes import ct_from_volume_node
 
     ct = ct_from_volume_node(logic.node("ctVolume"))
     return labelmap_from_segment(logic.node("cementSegmentation"), CEMENT_SEGMENT_ID, ct).astype(bool)
