@@ -50,6 +50,9 @@ SOFT_TISSUE_HU = {"air": -1000.0, "skin": 30.0, "fat": -100.0, "muscle": 50.0, "
                   "csf": 20.0, "disc": 80.0}
 MAX_ROTATION_DEG = 25.0
 MAX_WEDGE_FRACTION = 0.5
+MAX_BICONCAVE_FRACTION = 0.6
+MAX_CRUSH_FRACTION = 0.9
+MIN_BODY_HEIGHT_MM = 2.0  # a fractured body keeps at least this much bone between its endplates
 SPACING_RANGE_MM = (0.25, 5.0)
 MAX_NOISE_HU = 100.0
 MAX_VOXELS = 40_000_000  # about 1 GB of working memory at most
@@ -87,25 +90,36 @@ class _Options:
     wedge_fraction: float
     bone_density: str
     noise_sigma: float
+    biconcave_fraction: float = 0.0
+    crush_fraction: float = 0.0
 
     def to_json(self) -> dict:
         return {"seed": self.seed, "spacing": list(self.spacing), "direction": self.direction.tolist(),
                 "rotation_deg": list(self.rotation_deg), "wedge_fraction": self.wedge_fraction,
+                "biconcave_fraction": self.biconcave_fraction, "crush_fraction": self.crush_fraction,
                 "bone_density": self.bone_density, "noise_sigma_hu": self.noise_sigma}
+
+    def spine(self):
+        return shapes.build_spine(self.wedge_fraction, self.biconcave_fraction, self.crush_fraction)
 
 
 def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rotation_deg=(0.0, 0.0, 0.0),
                      wedge_fraction: float = 0.0, bone_density: str = "osteoporotic",
-                     noise_sigma: float = 15.0) -> Phantom:
+                     noise_sigma: float = 15.0, biconcave_fraction: float = 0.0,
+                     crush_fraction: float = 0.0) -> Phantom:
     """Build the phantom CT, its label maps and ground truth.
 
     spacing : (3,) mm along i, j, k. direction : (3, 3) RAS direction of the grid (any rotation or
     reflection; default identity). rotation_deg : spine pose about R, A, S (each within +-25 degrees).
     wedge_fraction : anterior height loss of L1, 0-0.5. bone_density : 'low', 'osteoporotic' or 'normal'.
     noise_sigma : Gaussian noise in HU (0 for none), seeded by `seed`.
+    biconcave_fraction : middle height loss of L1 (both endplates dented), 0-0.6.
+    crush_fraction : uniform height loss of L1 (superior endplate lowered), 0-0.9; fractions combine, and L1
+    keeps at least MIN_BODY_HEIGHT_MM at its anterior, middle and posterior heights.
     """
-    options = _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma)
-    spine = shapes.build_spine(options.wedge_fraction)
+    options = _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma,
+                       biconcave_fraction, crush_fraction)
+    spine = options.spine()
     rotation = pose_rotation(options.rotation_deg)
     shape, ijk_to_ras = _grid(options, rotation, spine)
     ijk_to_anatomical = rotation.T @ ijk_to_ras[:3]
@@ -118,10 +132,12 @@ def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, 
 
 
 def phantom_truth(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rotation_deg=(0.0, 0.0, 0.0),
-                  wedge_fraction: float = 0.0, bone_density: str = "osteoporotic", noise_sigma: float = 15.0) -> dict:
+                  wedge_fraction: float = 0.0, bone_density: str = "osteoporotic", noise_sigma: float = 15.0,
+                  biconcave_fraction: float = 0.0, crush_fraction: float = 0.0) -> dict:
     """The ground truth generate_phantom would return for these options, without building voxels."""
-    options = _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma)
-    return _truth(options, shapes.build_spine(options.wedge_fraction), pose_rotation(options.rotation_deg))
+    options = _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma,
+                       biconcave_fraction, crush_fraction)
+    return _truth(options, options.spine(), pose_rotation(options.rotation_deg))
 
 
 def write_phantom(phantom: Phantom, folder) -> dict[str, Path]:
@@ -161,7 +177,18 @@ def _triple(value, name: str) -> tuple[float, float, float]:
     return tuple(float(x) for x in v)
 
 
-def _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma) -> _Options:
+def _fraction(value, name: str, limit: float) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not 0.0 <= f <= limit:
+        raise PhantomError(f"{name} must be 0-{limit:g} (fraction of the body height lost), got {value!r}")
+    return f
+
+
+def _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma,
+             biconcave_fraction=0.0, crush_fraction=0.0) -> _Options:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise PhantomError(f"seed must be a non-negative integer, got {seed!r}")
     spacing = _triple(spacing, "spacing")
@@ -184,7 +211,16 @@ def _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_densit
     sigma = float(noise_sigma)
     if not 0.0 <= sigma <= MAX_NOISE_HU:
         raise PhantomError(f"noise_sigma must be 0-{MAX_NOISE_HU:g} HU, got {noise_sigma!r}")
-    return _Options(int(seed), spacing, matrix, rotation, wedge, bone_density, sigma)
+    biconcave = _fraction(biconcave_fraction, "biconcave_fraction", MAX_BICONCAVE_FRACTION)
+    crush = _fraction(crush_fraction, "crush_fraction", MAX_CRUSH_FRACTION)
+    options = _Options(int(seed), spacing, matrix, rotation, wedge, bone_density, sigma, biconcave, crush)
+    l1 = next(v for v in options.spine() if v.name == TARGET_LEVEL)
+    heights = l1.body_heights()
+    if min(heights.values()) < MIN_BODY_HEIGHT_MM:
+        shown = ", ".join(f"{k} {h:.1f} mm" for k, h in heights.items())
+        raise PhantomError(f"the fractions together leave {TARGET_LEVEL} too thin ({shown}); keep every height at "
+                           f"least {MIN_BODY_HEIGHT_MM:g} mm by lowering wedge/biconcave/crush_fraction")
+    return options
 
 
 def _hu_table(bone_density: str) -> dict:
@@ -312,7 +348,7 @@ def _target_point(v, side: str) -> tuple[np.ndarray, str, float]:
     t_cortex = v.body_exit(start, axis)
     t = min(t_third, t_cortex - C_ANTERIOR_MARGIN_MM)
     c = start + t * axis
-    c[2] = v.z_mid(c[1])
+    c[2] = v.z_mid(c[1], c[0])
     rule = "anterior_third" if t == t_third else "anterior_cortex_margin"
     return c, rule, t_cortex - t
 
@@ -347,6 +383,7 @@ def _level_truth(v, rotation: np.ndarray) -> dict:
         return rotation @ np.asarray(local, dtype=float)
 
     depth, k = v.spec.depth, v.wedge_slope
+    heights = v.body_heights()
     centre = np.array([0.0, 0.0, v.z_mid(0.0)])
     superior_normal = _unit([0.0, k, 1.0])
     inferior_normal = np.array([0.0, 0.0, 1.0])
@@ -374,7 +411,7 @@ def _level_truth(v, rotation: np.ndarray) -> dict:
         "label": v.spec.label,
         "body_centre": point(centre),
         "superior_endplate_centre": point([0.0, 0.0, v.z_superior(0.0)]),
-        "inferior_endplate_centre": point([0.0, 0.0, v.z_inferior]),
+        "inferior_endplate_centre": point([0.0, 0.0, v.z_inferior()]),
         "frame": {"origin": point(centre), "right": vector(right), "anterior": vector(anterior),
                   "superior": vector(superior)},
         "midsagittal_plane": {"point": point(centre), "normal": vector(right)},
@@ -384,8 +421,12 @@ def _level_truth(v, rotation: np.ndarray) -> dict:
         "transverse_process_mid": tps,
         "pedicles": pedicles,
         "body": {
-            "width_mm": v.spec.width, "depth_mm": depth, "posterior_height_mm": v.spec.height,
-            "anterior_height_mm": v.z_superior(0.5 * depth) - v.z_inferior,
+            "width_mm": v.spec.width, "depth_mm": depth, "posterior_height_mm": heights["posterior"],
+            "anterior_height_mm": heights["anterior"], "middle_height_mm": heights["middle"],
+            "intact_height_mm": v.spec.height,
+            # Genant's deformity: which heights were lowered, by the construction's fractions of intact height.
+            "fracture": {"wedge_fraction": v.wedge_fraction, "biconcave_fraction": v.biconcave_fraction,
+                         "crush_fraction": v.crush_fraction},
             "cortical_thickness_mm": shapes.BODY_CORTEX_MM,
             "anterior_cortex_point": point([0.0, 0.5 * depth, v.z_mid(0.5 * depth)]),
             "posterior_wall_point": point([0.0, -0.5 * depth, v.z_mid(-0.5 * depth)]),

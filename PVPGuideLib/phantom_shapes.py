@@ -208,6 +208,8 @@ class Vertebra:
     fillet: Rod
     lamina: Rod
     spinous: Rod
+    biconcave_fraction: float = 0.0  # middle height lost, shared by both endplates (Genant biconcave)
+    crush_fraction: float = 0.0  # height lost uniformly, the superior endplate lowered (Genant crush)
 
     @property
     def name(self) -> str:
@@ -241,15 +243,46 @@ class Vertebra:
         return self.wedge_fraction * self.spec.height / self.spec.depth
 
     @property
-    def z_inferior(self) -> float:
+    def z_inferior_rim(self) -> float:
+        """The inferior endplate's height at its rim (where a biconcave depression ends)."""
         return -0.5 * self.spec.height
 
-    def z_superior(self, y):
-        # A wedge fracture tilts the superior endplate about its posterior edge: posterior height kept.
-        return 0.5 * self.spec.height - self.wedge_slope * (y - self.posterior_y)
+    def concavity(self, x, y):
+        """Depth profile of a biconcave depression: 1 at the body centre, 0 at the walls; and its gradient.
 
-    def z_mid(self, y):
-        return 0.5 * (self.z_superior(y) + self.z_inferior)
+        sin along A (0 at the posterior and anterior walls) times a parabola across R (0 at the lateral walls).
+        """
+        d, hw = self.spec.depth, self.half_width
+        phase = np.pi * (np.asarray(y, dtype=float) - self.posterior_y) / d
+        across = np.clip(1.0 - (np.asarray(x, dtype=float) / hw) ** 2, 0.0, None)
+        along = np.clip(np.sin(phase), 0.0, None)
+        dx = np.where(across > 0.0, -2.0 * np.asarray(x, dtype=float) / (hw * hw), 0.0) * along
+        dy = np.where(along > 0.0, np.pi / d * np.cos(phase), 0.0) * across
+        return across * along, dx, dy
+
+    def _dent(self):
+        """Depth (mm) each endplate sinks at the centre of a biconcave body."""
+        return 0.5 * self.biconcave_fraction * self.spec.height
+
+    def z_inferior(self, x=0.0, y=0.0):
+        """Inferior endplate height at local (x, y); rises where a biconcave fracture dents it."""
+        return self.z_inferior_rim + self._dent() * self.concavity(x, y)[0]
+
+    def z_superior(self, y, x=0.0):
+        # A wedge fracture tilts the superior endplate about its posterior edge (posterior height kept); a crush
+        # lowers it uniformly; a biconcave fracture dents it towards the centre.
+        h = self.spec.height
+        flat = 0.5 * h - self.crush_fraction * h - self.wedge_slope * (y - self.posterior_y)
+        return flat - self._dent() * self.concavity(x, y)[0]
+
+    def z_mid(self, y, x=0.0):
+        return 0.5 * (self.z_superior(y, x) + self.z_inferior(x, y))
+
+    def body_heights(self) -> dict:
+        """Anterior, middle and posterior body heights (mm) on the midsagittal line (Genant's three heights)."""
+        d = self.spec.depth
+        return {name: float(self.z_superior(y) - self.z_inferior(0.0, y))
+                for name, y in (("anterior", 0.5 * d), ("middle", 0.0), ("posterior", -0.5 * d))}
 
     def in_cross_section(self, x, y):
         """Inside the body's axial outline (used for the discs)."""
@@ -261,10 +294,22 @@ class Vertebra:
         sd, gu, gv, norm = _ellipse(x, y - self.ellipse_y, self.half_width, self.ellipse_b)
         value = np.maximum(fp.curved(sd, t, ((gu, X_AXIS), (gv, Y_AXIS)), norm),
                            fp.plane(self.posterior_y - y, t, (0.0, -1.0, 0.0)))
-        value = np.maximum(value, fp.plane(self.z_inferior - z, t, (0.0, 0.0, -1.0)))
-        cos_a = 1.0 / math.hypot(1.0, self.wedge_slope)
-        top = (z - self.z_superior(y)) * cos_a
-        return np.maximum(value, fp.plane(top, t, (0.0, self.wedge_slope * cos_a, cos_a)))
+        if self.biconcave_fraction == 0.0:
+            value = np.maximum(value, fp.plane(self.z_inferior_rim - z, t, (0.0, 0.0, -1.0)))
+            cos_a = 1.0 / math.hypot(1.0, self.wedge_slope)
+            top = (z - self.z_superior(y)) * cos_a
+            return np.maximum(value, fp.plane(top, t, (0.0, self.wedge_slope * cos_a, cos_a)))
+        # Curved endplates: (z - surface) / |gradient| approximates the distance near the surface.
+        _, px, py = self.concavity(x, y)
+        dent = self._dent()
+        gx, gy = dent * px, dent * py  # slopes of the inferior endplate
+        norm = np.sqrt(1.0 + gx * gx + gy * gy)
+        value = np.maximum(value, fp.curved((self.z_inferior(x, y) - z) / norm, t,
+                                            ((gx, X_AXIS), (gy, Y_AXIS), (-1.0, Z_AXIS)), norm))
+        sx, sy = -gx, -gy - self.wedge_slope  # slopes of the superior endplate
+        norm = np.sqrt(1.0 + sx * sx + sy * sy)
+        return np.maximum(value, fp.curved((z - self.z_superior(y, x)) / norm, t,
+                                           ((-sx, X_AXIS), (-sy, Y_AXIS), (1.0, Z_AXIS)), norm))
 
     def posterior_shell(self, x, y, z, fp: Footprint):
         t = POSTERIOR_CORTEX_MM
@@ -319,7 +364,8 @@ def _pedicle(spec: LevelSpec, canal_y: float, posterior_y: float, side: str) -> 
     return PedicleLines(point, axis, lateral, w, spec.pedicle_height), rod
 
 
-def _vertebra(spec: LevelSpec, origin: tuple, territory: tuple, wedge_fraction: float) -> Vertebra:
+def _vertebra(spec: LevelSpec, origin: tuple, territory: tuple, wedge_fraction: float,
+              biconcave_fraction: float = 0.0, crush_fraction: float = 0.0) -> Vertebra:
     posterior_y = -0.5 * spec.depth
     canal_y = CANAL_CENTRE_Y - origin[1]
     pedicles, lines = {}, {}
@@ -335,11 +381,17 @@ def _vertebra(spec: LevelSpec, origin: tuple, territory: tuple, wedge_fraction: 
     tilt = math.radians(spec.spinous_tilt_deg)
     spinous = Rod((0.0, canal_y - 9.5, PEDICLE_CENTRE_Z - 1.0), (0.0, -math.cos(tilt), -math.sin(tilt)), X_AXIS,
                   (0.0, -math.sin(tilt), math.cos(tilt)), 3.0, 9.0, spec.spinous_length, 4.0)
-    return Vertebra(spec, origin, territory, wedge_fraction, pedicles, lines, tps, fillet, lamina, spinous)
+    return Vertebra(spec, origin, territory, wedge_fraction, pedicles, lines, tps, fillet, lamina, spinous,
+                    biconcave_fraction, crush_fraction)
 
 
-def build_spine(wedge_fraction: float = 0.0) -> tuple[Vertebra, ...]:
-    """T12, L1, L2 stacked along S in the anatomical frame (origin: centre of the intact L1 body)."""
+def build_spine(wedge_fraction: float = 0.0, biconcave_fraction: float = 0.0,
+                crush_fraction: float = 0.0) -> tuple[Vertebra, ...]:
+    """T12, L1, L2 stacked along S in the anatomical frame (origin: centre of the intact L1 body).
+
+    The fractions deform L1 only: wedge (anterior height lost), biconcave (middle height lost, both endplates
+    dented), crush (height lost uniformly; the space left is disc-like soft tissue).
+    """
     specs = {s.name: s for s in LEVEL_SPECS}
     l1, t12, l2 = specs["L1"], specs["T12"], specs["L2"]
     centres = {
@@ -355,13 +407,15 @@ def build_spine(wedge_fraction: float = 0.0) -> tuple[Vertebra, ...]:
         above = above if index == 0 else 0.5 * above
         territory = (-0.5 * spec.height - below, 0.5 * spec.height + above)
         origin = (0.0, POSTERIOR_WALL_Y + 0.5 * spec.depth, centres[spec.name])
-        spine.append(_vertebra(spec, origin, territory, wedge_fraction if spec.name == "L1" else 0.0))
+        fractured = spec.name == "L1"
+        spine.append(_vertebra(spec, origin, territory, wedge_fraction if fractured else 0.0,
+                               biconcave_fraction if fractured else 0.0, crush_fraction if fractured else 0.0))
     return tuple(spine)
 
 
 def column_z_range(spine) -> tuple[float, float]:
     """Anatomical S range from the lowest to the highest endplate."""
-    lows = [v.origin[2] + v.z_inferior for v in spine]
+    lows = [v.origin[2] + v.z_inferior_rim for v in spine]
     highs = [v.origin[2] + 0.5 * v.spec.height for v in spine]
     return min(lows), max(highs)
 

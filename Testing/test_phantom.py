@@ -109,6 +109,8 @@ def test_noise_is_gaussian_with_the_requested_sigma():
 @pytest.mark.parametrize("options", [
     dict(seed=-1), dict(spacing=(0.0, 1.0, 1.0)), dict(spacing=(1.0, 1.0)), dict(direction=np.diag([1.0, 2.0, 1.0])),
     dict(rotation_deg=(30.0, 0.0, 0.0)), dict(wedge_fraction=0.6), dict(bone_density="chalk"), dict(noise_sigma=-1.0),
+    dict(biconcave_fraction=0.7), dict(crush_fraction=-0.1), dict(crush_fraction=0.95),
+    dict(crush_fraction=0.6, wedge_fraction=0.4),  # anterior height 0 mm: nothing left to plan in
 ])
 def test_bad_options_are_refused_with_a_value_error(options):
     with pytest.raises(PhantomError):
@@ -380,3 +382,52 @@ def test_wedge_fracture_lowers_the_anterior_height_of_l1():
     c = np.asarray(level["plans"]["left"]["C"])
     top = 23.5 / 2 - wedge * 23.5 * (c[1] + depth / 2) / depth
     assert abs(c[2] - 0.5 * (top - 23.5 / 2)) < 1e-5
+
+
+def measured_heights(phantom, depth, s_start):
+    """Body height along S on the midline 2 mm inside the posterior wall, at the centre, 2 mm inside the front."""
+    s_axis = np.array([0.0, 0.0, 1.0])
+    out = {}
+    for where, a in (("posterior", -depth / 2 + 2.0), ("middle", 0.0), ("anterior", depth / 2 - 2.0)):
+        out[where] = run_length(phantom.parts, np.array([0.0, a, s_start]), s_axis, lambda v: v == BODY)
+    return out
+
+
+def test_biconcave_fracture_lowers_the_middle_height_only():
+    fraction, intact = 0.4, 23.5
+    phantom = generate_phantom(biconcave_fraction=fraction, spacing=(1.5, 1.5, 0.5), noise_sigma=0)
+    level = phantom.truth["levels"]["L1"]
+    body = level["body"]
+    assert abs(body["middle_height_mm"] - (1 - fraction) * intact) < 1e-6
+    assert body["anterior_height_mm"] == intact and body["posterior_height_mm"] == intact
+    measured = measured_heights(phantom, body["depth_mm"], 0.0)
+    # Construction: each endplate sinks 0.5 * fraction * height * sin(pi * (a + depth/2) / depth) on the midline.
+    for where, a in (("posterior", -body["depth_mm"] / 2 + 2.0), ("middle", 0.0),
+                     ("anterior", body["depth_mm"] / 2 - 2.0)):
+        # The endplates are steep near the walls: take A of the voxel column actually sampled.
+        ijk = np.rint(phantom.parts.ras_to_ijk_points(np.array([[0.0, a, 0.0]])))
+        a = phantom.parts.ijk_to_ras_points(ijk)[0, 1]
+        expected = intact - fraction * intact * np.sin(np.pi * (a / body["depth_mm"] + 0.5))
+        assert abs(measured[where] - expected) < 0.8, where
+    # Symmetric dents keep the body centre and C at mid-height between the two dented endplates.
+    assert abs(level["body_centre"][2]) < 1e-6
+    for other in ("T12", "L2"):
+        assert phantom.truth["levels"][other] == phantom_truth()["levels"][other]
+
+
+def test_crush_fracture_leaves_a_thin_body_with_its_posterior_elements():
+    fraction, intact = 0.85, 23.5
+    phantom = generate_phantom(crush_fraction=fraction, spacing=(1.5, 1.5, 0.5), noise_sigma=0)
+    level = phantom.truth["levels"]["L1"]
+    body = level["body"]
+    thin = (1 - fraction) * intact
+    for where in ("anterior", "middle", "posterior"):
+        assert abs(body[f"{where}_height_mm"] - thin) < 1e-6
+    measured = measured_heights(phantom, body["depth_mm"], -intact / 2 + thin / 2)
+    for where, value in measured.items():
+        assert abs(value - thin) < 0.8, where
+    # C sits midway between the inferior endplate and the lowered superior one.
+    c = np.asarray(level["plans"]["left"]["C"])
+    assert abs(c[2] - (-intact / 2 + thin / 2)) < 1e-5
+    # The pedicles are intact: bone at their truth axis point.
+    assert sample(phantom.parts, level["pedicles"]["left"]["axis_point"])[0] == POSTERIOR
