@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from fracture_truth import truth_heights, truth_wedge_deg
 
-from PVPGuideLib.fracture import measure_fracture
+from PVPGuideLib.fracture import BodyHeights, measure_fracture
 from PVPGuideLib.fracture.angles import cobb_angle_deg, wedge_angle_deg
 from PVPGuideLib.fracture.grading import genant_grade, genant_type, height_loss_percent
 from PVPGuideLib.geometry import VertebraFrame
@@ -20,7 +20,11 @@ CASES = {
     "intact": {"wedge_fraction": 0.0, "rotation_deg": (10.0, -8.0, 12.0)},
     "wedge_28": {"wedge_fraction": 0.28, "rotation_deg": (-6.0, 5.0, -9.0)},
     "wedge_40": {"wedge_fraction": 0.4, "rotation_deg": (10.0, -8.0, 12.0)},
+    "biconcave_50": {"biconcave_fraction": 0.5, "rotation_deg": (8.0, 6.0, -10.0)},
+    "crush_50": {"crush_fraction": 0.5, "rotation_deg": (-9.0, -7.0, 6.0)},
 }
+EXPECTED = {"intact": (0, "none"), "wedge_28": (1, "wedge"), "wedge_40": (2, "wedge"), "biconcave_50": (3, "biconcave"),
+            "crush_50": (3, "crush")}
 
 
 @cache
@@ -45,7 +49,7 @@ def test_heights_angles_and_grade_match_the_construction(name):
                            ("L2", m["neighbours"]["below"]["heights_mm"])):
         for key, expected in truth_heights(p.truth, level).items():
             assert heights[KEYS[key]] == pytest.approx(expected, abs=0.5), (level, key)
-    assert m["wedge_angle_deg"] == pytest.approx(truth_wedge_deg(CASES[name]["wedge_fraction"]), abs=1.0)
+    assert m["wedge_angle_deg"] == pytest.approx(truth_wedge_deg(p.truth["parameters"]), abs=1.0)
     assert m["cobb_angle_deg"] == pytest.approx(0.0, abs=1.0)  # T12's and L2's endplates are built parallel
     losses = _truth_losses(p)
     largest = max(losses.values())
@@ -53,13 +57,15 @@ def test_heights_angles_and_grade_match_the_construction(name):
     # within 0.2 mm of the truth here, so the grade is decided by the construction, not by the tolerance.
     assert min(abs(largest - limit) for limit in (20.0, 25.0, 40.0)) > 1.5
     assert m["genant_grade"] == genant_grade(largest)
-    assert m["genant_type"] == ("none" if largest < 20.0 else "wedge")
+    assert m["genant_type"] == genant_type(losses)
+    assert (m["genant_grade"], m["genant_type"]) == EXPECTED[name]
     assert m["neighbours"]["above"]["used_for_normal"] and m["neighbours"]["below"]["used_for_normal"]
 
 
-def test_expected_grades_cover_normal_mild_and_moderate():
-    grades = {name: genant_grade(max(_truth_losses(_case(name)[0]).values())) for name in CASES}
-    assert grades == {"intact": 0, "wedge_28": 1, "wedge_40": 2}
+def test_expected_grades_follow_from_the_construction():
+    for name in CASES:
+        losses = _truth_losses(_case(name)[0])
+        assert (genant_grade(max(losses.values())), genant_type(losses)) == EXPECTED[name]
 
 
 def test_without_neighbours_normal_height_is_unknown_and_said():
@@ -99,16 +105,27 @@ def test_genant_grade_limits(loss, grade):
 def test_genant_type():
     assert genant_type({"anterior": 30.0, "middle": 10.0, "posterior": 2.0}) == "wedge"
     assert genant_type({"anterior": 12.0, "middle": 30.0, "posterior": 2.0}) == "biconcave"
-    assert genant_type({"anterior": 30.0, "middle": 35.0, "posterior": 25.0}) == "crush"
+    assert genant_type({"anterior": 30.0, "middle": 35.0, "posterior": 28.0}) == "crush"
+    assert genant_type({"anterior": 30.0, "middle": 35.0, "posterior": 25.0}) == "biconcave"  # 25 < 0.75 x 35
+    assert genant_type({"anterior": 24.0, "middle": 49.0, "posterior": 24.0}) == "biconcave"  # a deep dent
     assert genant_type({"anterior": 10.0, "middle": 5.0, "posterior": 0.0}) == "none"
 
 
 def test_wedge_and_cobb_signs_in_a_turned_frame():
-    # Frame turned 30 degrees about R: the angles are read in its sagittal plane, so they must not change.
+    # Frame turned 30 degrees about R: the angles are read in its sagittal plane, so turning must not change them.
     c, s = np.cos(np.radians(30)), np.sin(np.radians(30))
     frame = VertebraFrame.from_axes(origin=(0, 0, 0), right=(1, 0, 0), anterior=(0, c, s), superior=(0, -s, c))
-    def tilted(deg):  # a cranial normal tilted towards the frame's anterior by deg
-        t = np.radians(deg)
-        return np.sin(t) * frame.anterior + np.cos(t) * frame.superior
-    assert wedge_angle_deg(tilted(12.0), tilted(-3.0), frame) == pytest.approx(15.0, abs=1e-9)
-    assert cobb_angle_deg(-tilted(8.0), tilted(2.0), frame) == pytest.approx(6.0, abs=1e-9)  # caudal normal given
+
+    def heights(top_rise_deg, bottom_rise_deg, base):
+        """Segments 20 mm apart front to back whose top / bottom ends rise forwards by the given angles."""
+        def at(y, z):
+            return base + y * frame.anterior + z * frame.superior
+        top, bottom = np.tan(np.radians(top_rise_deg)), np.tan(np.radians(bottom_rise_deg))
+        segments = {"posterior": np.array([at(-10, -10 - 10 * bottom), at(-10, 10 - 10 * top)]),
+                    "anterior": np.array([at(10, -10 + 10 * bottom), at(10, 10 + 10 * top)])}
+        return BodyHeights("", {}, segments, {}, 20.0)
+
+    wedged = heights(-12.0, 3.0, np.zeros(3))  # top falls forwards 12 degrees, bottom rises 3: converge by 15
+    assert wedge_angle_deg(wedged, frame) == pytest.approx(15.0, abs=1e-9)
+    upper, lower = heights(-8.0, 0.0, 30.0 * frame.superior), heights(0.0, 2.0, -30.0 * frame.superior)
+    assert cobb_angle_deg(upper, lower, frame) == pytest.approx(10.0, abs=1e-9)

@@ -8,6 +8,9 @@ GRADE_NAMES = {0: "normal", 1: "mild", 2: "moderate", 3: "severe"}
 # A neighbour whose anterior or middle height is below this fraction of its own posterior height is itself
 # fractured (the grade-1 limit of Genant's ratios) and does not give normal heights.
 NEIGHBOUR_MIN_RATIO = 0.8
+# Crush: the posterior height is lowered nearly as much as the lowest one (at least this share of the largest
+# loss). A deep biconcave dent also lowers the posterior third somewhat, but far less than the middle.
+CRUSH_POSTERIOR_SHARE = 0.75
 
 
 def height_loss_percent(normal_mm: float, measured_mm: float) -> float:
@@ -29,10 +32,12 @@ def genant_grade(largest_loss_percent: float) -> int:
 
 def genant_type(losses_percent: dict) -> str:
     """'wedge' (anterior lowest), 'biconcave' (middle lowest) or 'crush' (posterior lowered too: its loss reaches
-    the grade-1 limit); 'none' for grade 0."""
-    if genant_grade(max(losses_percent.values())) == 0:
+    the grade-1 limit and CRUSH_POSTERIOR_SHARE of the largest loss); 'none' for grade 0."""
+    largest = max(losses_percent.values())
+    if genant_grade(largest) == 0:
         return "none"
-    if losses_percent["posterior"] >= GRADE_LIMITS_PERCENT[0]:
+    posterior = losses_percent["posterior"]
+    if posterior >= GRADE_LIMITS_PERCENT[0] and posterior >= CRUSH_POSTERIOR_SHARE * largest:
         return "crush"
     return "wedge" if losses_percent["anterior"] >= losses_percent["middle"] else "biconcave"
 

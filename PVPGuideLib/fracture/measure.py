@@ -7,18 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..vertebra.analysis import VertebraAnalysis
-from ..vertebra.body import Endplates
 from .angles import cobb_angle_deg, wedge_angle_deg
 from .grading import GRADE_NAMES, genant_grade, genant_type, height_loss_percent, looks_fractured
 from .heights import HEIGHT_NAMES, BodyHeights, measure_heights
 
 JSON_KEYS = {"anterior": "AVH", "middle": "MVH", "posterior": "PVH"}
-
-
-def endplate_normal_ras(analysis: VertebraAnalysis, which: str) -> np.ndarray:
-    """Unit RAS normal (cranial) of a vertebra's superior or inferior endplate plane."""
-    coefficients = analysis.endplates.superior if which == "superior" else analysis.endplates.inferior
-    return analysis.grid.vector_to_ras(Endplates.normal(coefficients))
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,10 +84,10 @@ def measure_fracture(target: VertebraAnalysis, *, above: VertebraAnalysis | None
         notes.append("normal heights unknown: no adjacent non-fractured vertebra was measured, so the height loss "
                      "and the Genant grade are not given (segment the vertebrae above and below to have them)")
     frame = target.frame
-    wedge = wedge_angle_deg(endplate_normal_ras(target, "superior"), endplate_normal_ras(target, "inferior"), frame)
+    wedge = wedge_angle_deg(heights, frame)
     cobb = None
     if above is not None and below is not None:
-        cobb = cobb_angle_deg(endplate_normal_ras(above, "superior"), endplate_normal_ras(below, "inferior"), frame)
+        cobb = cobb_angle_deg(measured["above"], measured["below"], frame)
     else:
         notes.append("local kyphotic (Cobb) angle unknown: it needs the vertebrae above and below")
     return FractureMeasurement(target.level, heights, measured, tuple(used), normal, loss, grade, kind, wedge, cobb,
