@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from ..compat import strict_zip
 from ..ct_io import sitk_image_from_volume
 from ..geometry import VertebraFrame, unit
 from ..volume import CTVolume
@@ -18,8 +19,8 @@ from .rigid import apply_points, apply_vectors, sitk_from_matrix
 # Beyond these the placed needle is reported as off the plan (SPEC section 9: 0.8 +- 0.3 mm, 0.7 +- 0.4 degrees).
 WARN_TIP_MM = 2.0
 WARN_ANGLE_DEG = 2.0
-# The needle's metal is kept out of the registration metric with this margin (voxels).
-EXCLUDE_GROW_VOXELS = 3
+# The needle's metal is kept out of the registration metric with this margin (mm, at least one voxel).
+EXCLUDE_GROW_MM = 2.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +80,7 @@ def check_needle(planning: CTVolume, vertebra_mask: np.ndarray, intraop: CTVolum
     b, c = np.asarray(b, float), np.asarray(c, float)
     planned = unit(c - b, "planned path B->C")
     piece = find_single_needle(intraop)
-    exclude = ndimage.binary_dilation(piece, iterations=EXCLUDE_GROW_VOXELS)
+    exclude = ndimage.binary_dilation(piece, iterations=max(1, int(round(EXCLUDE_GROW_MM / intraop.spacing.min()))))
     registration = register_vertebra(planning, vertebra_mask, intraop, other_exclude=exclude)
     matrix = registration.planning_to_other
     excess = np.asarray(intraop.voxels, np.float32) - planning_on_other_grid(planning, intraop, matrix)
@@ -113,10 +114,10 @@ def check_needle(planning: CTVolume, vertebra_mask: np.ndarray, intraop: CTVolum
 def _require_inside(planning: CTVolume, vertebra_mask: np.ndarray, tip) -> None:
     """The tip must lie in the target vertebra: a needle elsewhere is not this plan's needle."""
     ijk = np.rint(planning.ras_to_ijk_points(np.atleast_2d(tip))[0]).astype(int)[::-1]
-    inside = all(0 <= i < n for i, n in zip(ijk, vertebra_mask.shape)) and bool(vertebra_mask[tuple(ijk)])
+    inside = all(0 <= i < n for i, n in strict_zip(ijk, vertebra_mask.shape)) and bool(vertebra_mask[tuple(ijk)])
     if inside:
         return
     distance = ndimage.distance_transform_edt(~vertebra_mask, sampling=planning.spacing[::-1])
-    clipped = tuple(int(np.clip(i, 0, n - 1)) for i, n in zip(ijk, vertebra_mask.shape))
+    clipped = tuple(int(np.clip(i, 0, n - 1)) for i, n in strict_zip(ijk, vertebra_mask.shape))
     raise VerifyError(f"the needle's tip lies outside the target vertebra ({distance[clipped]:.1f} mm from it after "
                       "registration): is it in another vertebra, or is the wrong plan given?")

@@ -98,10 +98,9 @@ def fit_needle(ct: CTVolume, piece: np.ndarray, excess: np.ndarray, towards) -> 
     start = max(back + voxel, cut - DENSITY_STRETCH_MM)
     if cut - start < 2.0:
         raise VerifyError(f"the needle is only {provisional - back:.1f} mm long on the CT: too short to fit")
-    voxel_ml = float(abs(np.linalg.det(ct.ijk_to_ras[:3, :3])))
     density = weights[(along > start) & (along <= cut)].sum() / (cut - start)
     tip_offset = cut + weights[along > cut].sum() / density
-    return Needle(centre + tip_offset * direction, direction, float(tip_offset - back), rms, int(piece.sum()) + 0 * voxel_ml)
+    return Needle(centre + tip_offset * direction, direction, float(tip_offset - back), rms, int(piece.sum()))
 
 
 def _principal_axis(points: np.ndarray) -> tuple[np.ndarray, float, float]:

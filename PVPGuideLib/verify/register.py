@@ -21,9 +21,10 @@ CROP_MARGIN_MM = 15.0
 # The other CT is cropped to the planning crop plus this reach (mm): the largest move the check is meant for (20 mm)
 # with room for the smoothing kernels.
 MOVE_REACH_MM = 35.0
-SHRINK_FACTORS = (4, 2, 1)
+# Pyramid levels: voxels of about this size (mm; never finer than the CT's) and Gaussian smoothing (mm).
+LEVEL_VOXEL_MM = (4.0, 2.0, 0.0)
 SMOOTHING_MM = (2.0, 1.0, 0.0)
-MAX_ITERATIONS = 100
+MAX_ITERATIONS = 200
 # Correlation of the registered vertebra below this: the vertebra was not found (a neighbour, or nothing alike).
 MIN_CORRELATION = 0.8
 
@@ -105,7 +106,7 @@ def register_vertebra(planning: CTVolume, vertebra_mask: np.ndarray, other: CTVo
     method.SetOptimizerAsRegularStepGradientDescent(learningRate=2.0, minStep=1e-4, numberOfIterations=MAX_ITERATIONS,
                                                     relaxationFactor=0.5, gradientMagnitudeTolerance=1e-8)
     method.SetOptimizerScalesFromPhysicalShift()
-    method.SetShrinkFactorsPerLevel(list(SHRINK_FACTORS))
+    method.SetShrinkFactorsPerLevel([max(1, int(size / spacing.min())) for size in LEVEL_VOXEL_MM])
     method.SetSmoothingSigmasPerLevel(list(SMOOTHING_MM))
     method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     centre = np.asarray(fixed.TransformContinuousIndexToPhysicalPoint(
