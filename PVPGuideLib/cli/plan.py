@@ -109,6 +109,9 @@ def run(args) -> int:
         plan = propose_plan(ct, skin, analyses, side=args.side or "auto", needle_gauge=args.needle_gauge)
     if label_map is not None:
         plan.artifacts["vertebra_labels"] = label_map
+        from ..fracture.plan_section import fracture_sections
+
+        plan.sections["fracture"] = fracture_sections(ct, args, analyses)
     if not args.no_cement and analyses:
         steps.start("predicting the cement")
         _add_cement(plan, analyses, args.cement_volume)
