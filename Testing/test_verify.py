@@ -105,8 +105,6 @@ def test_registration_that_cannot_converge_is_a_clear_error_with_its_measure():
 
 
 @pytest.mark.skipif(not (DATA / "ct_T11_S1_3mm.nii.gz").exists(), reason="../shared/data/totalseg_example is absent")
-@pytest.mark.xfail(strict=True, reason="not reached yet: on 3 mm voxels the registration stops at correlation 0.64 "
-                   "(the burnt-in needle fills much of the vertebra's surface band); see the issue-14 report")
 def test_real_3mm_ct_needle_recovered_through_a_known_move():
     from PVPGuideLib.ct_io import read_ct, read_labelmap
 

@@ -17,8 +17,11 @@ METAL_HU = 2500.0
 MIN_NEEDLE_LENGTH_MM = 10.0
 # A needle is thin: the spread across its axis (RMS, mm) stays below this.
 MAX_NEEDLE_RMS_MM = 3.0
-# The metal excess is summed this far (voxels) around the thresholded needle, for partial-volume voxels.
-EXCESS_GROW_VOXELS = 2
+# Pieces of one needle broken by partial volume (coarse voxels) are merged when the shorter lies within this
+# distance (plus a voxel) of the longer one's axis.
+MERGE_DISTANCE_MM = 2.0
+# The metal excess is summed this far (mm, at least a voxel) around the thresholded needle (partial volume).
+EXCESS_GROW_MM = 2.0
 # The density of metal per mm is read over this stretch behind the provisional tip.
 DENSITY_STRETCH_MM = 8.0
 
@@ -39,17 +42,41 @@ def metal_pieces(ct: CTVolume, threshold_hu: float = METAL_HU) -> list[np.ndarra
     """Bool masks of the needle-like metal pieces (long and thin), longest first."""
     metal = np.asarray(ct.voxels) >= threshold_hu
     labels, count = ndimage.label(metal, structure=np.ones((3, 3, 3), bool))
+    groups = [[index] for index in range(1, count + 1)]
+    merged = True
+    while merged:  # join collinear pieces until nothing changes (few pieces: a simple loop)
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _collinear(ct, labels, groups[i], groups[j]):
+                    groups[i] = groups[i] + groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
     pieces = []
-    for index, box in enumerate(ndimage.find_objects(labels), start=1):
-        piece = np.zeros(metal.shape, bool)
-        piece[box] = labels[box] == index
+    for group in groups:
+        piece = np.isin(labels, group)
         points = ct.ijk_to_ras_points(np.argwhere(piece)[:, ::-1])
         if len(points) < 2:
             continue
-        axis, rms, length = _principal_axis(points)
+        _, rms, length = _principal_axis(points)
         if length >= MIN_NEEDLE_LENGTH_MM and rms <= MAX_NEEDLE_RMS_MM:
             pieces.append((length, piece))
     return [piece for _, piece in sorted(pieces, key=lambda x: -x[0])]
+
+
+def _collinear(ct: CTVolume, labels: np.ndarray, first, second) -> bool:
+    """Two metal pieces on one line (a needle broken by partial volume): every voxel of the shorter lies near the
+    longer one's axis (a short piece's own axis is too uncertain on coarse voxels to compare)."""
+    clouds = [ct.ijk_to_ras_points(np.argwhere(np.isin(labels, group))[:, ::-1]) for group in (first, second)]
+    longer, shorter = sorted(clouds, key=lambda c: -_principal_axis(c)[2] if len(c) > 1 else 0.0)
+    if len(longer) < 2:
+        return False
+    axis = _principal_axis(longer)[0]
+    rel = shorter - longer.mean(axis=0)
+    return bool(np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1).max()
+                <= MERGE_DISTANCE_MM + float(ct.spacing.max()))
 
 
 def find_single_needle(ct: CTVolume, threshold_hu: float = METAL_HU) -> np.ndarray:
@@ -74,7 +101,8 @@ def fit_needle(ct: CTVolume, piece: np.ndarray, excess: np.ndarray, towards) -> 
     The axis is the excess-weighted principal axis; the tip is where the metal ends: the metal beyond a cut
     across the shaft, divided by the metal per mm just behind it (partial volume is counted, not thresholded).
     """
-    grown = ndimage.binary_dilation(piece, iterations=EXCESS_GROW_VOXELS)
+    grown = ndimage.binary_dilation(piece, structure=np.ones((3, 3, 3), bool),
+                                    iterations=max(1, int(round(EXCESS_GROW_MM / float(ct.spacing.min())))))
     kji = np.argwhere(grown)
     weights = np.clip(excess[grown], 0.0, None).astype(float)
     points = ct.ijk_to_ras_points(kji[:, ::-1])
@@ -98,8 +126,21 @@ def fit_needle(ct: CTVolume, piece: np.ndarray, excess: np.ndarray, towards) -> 
     start = max(back + voxel, cut - DENSITY_STRETCH_MM)
     if cut - start < 2.0:
         raise VerifyError(f"the needle is only {provisional - back:.1f} mm long on the CT: too short to fit")
-    density = weights[(along > start) & (along <= cut)].sum() / (cut - start)
-    tip_offset = cut + weights[along > cut].sum() / density
+    # The metal is counted with its sign inside a cylinder around the axis, so the tissue's leftover differences
+    # (registration, interpolation) cancel rather than add up.
+    # A voxel straddling a cut counts by the share of its extent along the axis beyond it (a linear ramp over the
+    # voxel's projected length), not wholly on the side of its centre: on coarse voxels that is a millimetre.
+    signed = excess[grown].astype(float) * (np.linalg.norm(across, axis=1) <= voxel + 1.5)
+    footprint = float(np.abs(ct.ijk_to_ras[:3, :3].T @ direction).sum())  # the voxel's length along the axis
+
+    def beyond(position):
+        return np.clip((along - position) / footprint + 0.5, 0.0, 1.0)
+
+    density = (signed * (beyond(start) - beyond(cut))).sum() / (cut - start)
+    if density <= 0:
+        raise VerifyError("the needle shows no metal above the registered planning CT; is the registration right?")
+    past_tip = along <= provisional + 2.0 * voxel
+    tip_offset = cut + (signed * beyond(cut) * past_tip).sum() / density
     return Needle(centre + tip_offset * direction, direction, float(tip_offset - back), rms, int(piece.sum()))
 
 

@@ -122,7 +122,7 @@ def register_vertebra(planning: CTVolume, vertebra_mask: np.ndarray, other: CTVo
     method.SetInitialTransform(start, inPlace=True)
     method.Execute(fixed, moving)
     matrix = matrix_from_sitk(start)
-    correlation = _correlation(fixed_ct, fixed_mask, other, matrix)
+    correlation = _correlation(fixed_ct, fixed_mask, other_crop, matrix, other_exclude)
     if not np.isfinite(correlation) or correlation < MIN_CORRELATION:
         raise VerifyError(f"the registration of the vertebra did not converge: correlation {correlation:.2f} after "
                           f"{method.GetOptimizerIteration()} iterations (needs at least {MIN_CORRELATION}); is the "
@@ -131,8 +131,10 @@ def register_vertebra(planning: CTVolume, vertebra_mask: np.ndarray, other: CTVo
                         method.GetOptimizerStopConditionDescription())
 
 
-def _correlation(fixed_ct: CTVolume, fixed_mask: np.ndarray, other: CTVolume, matrix: np.ndarray) -> float:
-    """Normalised cross-correlation of the masked planning voxels with the other CT at the mapped points."""
+def _correlation(fixed_ct: CTVolume, fixed_mask: np.ndarray, other: CTVolume, matrix: np.ndarray,
+                 exclude: np.ndarray | None = None) -> float:
+    """Normalised cross-correlation of the masked planning voxels with the other CT at the mapped points (points
+    falling in `exclude`, on the other grid, are left out)."""
     kji = np.argwhere(fixed_mask)
     ras = fixed_ct.ijk_to_ras_points(kji[:, ::-1])
     mapped = ras @ matrix[:3, :3].T + matrix[:3, 3]
@@ -141,6 +143,10 @@ def _correlation(fixed_ct: CTVolume, fixed_mask: np.ndarray, other: CTVolume, ma
                                      order=1, cval=np.nan)
     fixed_values = np.clip(fixed_ct.voxels[fixed_mask], *METRIC_HU_WINDOW).astype(float)
     ok = np.isfinite(values)
+    if exclude is not None:
+        nearest = np.rint(ijk[:, ::-1]).astype(int)
+        inside = np.all((nearest >= 0) & (nearest < np.array(exclude.shape)), axis=1)
+        ok[inside] &= ~exclude[tuple(nearest[inside].T)]
     if ok.mean() < 0.5:
         return float("nan")
     a, b = fixed_values[ok] - fixed_values[ok].mean(), values[ok] - values[ok].mean()
