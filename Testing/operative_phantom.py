@@ -53,3 +53,28 @@ def burn_needle(ct, tip, direction, *, length_mm: float = 60.0, diameter_mm: flo
     index = tuple(ijk[:, a].astype(int) for a in (2, 1, 0))
     voxels[index] = (1.0 - fraction) * voxels[index] + fraction * np.float32(value_hu)
     return ct.with_voxels(voxels)
+
+
+def moved_labels(labels, planning_to_moved: np.ndarray):
+    """A label map moved like moved_ct (nearest neighbour, 0 outside)."""
+    import SimpleITK as sitk
+
+    image = sitk_image_from_volume(labels)
+    out = sitk.Resample(image, image, sitk_from_matrix(np.linalg.inv(planning_to_moved)), sitk.sitkNearestNeighbor, 0,
+                        image.GetPixelID())
+    return labels.with_voxels(sitk.GetArrayFromImage(out))
+
+
+CEMENT_HU = 2500.0
+
+
+def add_cement(ct, centre, semi_axes_mm, axes):
+    """A copy of the CT with an ellipsoid of cement (CEMENT_HU) at `centre`, semi-axes along the rows of `axes`;
+    returns it and the ellipsoid's exact volume (ml)."""
+    voxels = np.asarray(ct.voxels, np.float32).copy()
+    kk, jj, ii = np.meshgrid(*[np.arange(n) for n in voxels.shape], indexing="ij")
+    ras = ct.ijk_to_ras_points(np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1))
+    local = (ras - np.asarray(centre, float)) @ np.asarray(axes, float).T / np.asarray(semi_axes_mm, float)
+    inside = (local ** 2).sum(axis=1) <= 1.0
+    voxels.reshape(-1)[inside] = CEMENT_HU
+    return ct.with_voxels(voxels), 4.0 / 3.0 * np.pi * float(np.prod(semi_axes_mm)) / 1000.0
