@@ -19,8 +19,11 @@ def drr_rgb(drr: DRR, *, b=None, c=None, a=None, checkpoint=None, cement: DRR | 
     On the lateral view the checkpoint is the posterior-wall crossing; on the AP view also the pedicle's medial
     wall at that depth, in green when the path is still lateral to it there and red when it has crossed it.
     """
-    shown = drr.intensity()
-    low, high = np.percentile(shown, [1.0, 99.5])
+    # The line integral is what a fluoroscope's log image shows; windowed on the pixels the CT covers (rays that
+    # miss it are 0), so bone stands out from the soft tissue whatever the body's thickness.
+    shown = drr.line_integral
+    covered = shown[shown > 0]
+    low, high = np.percentile(covered, [2.0, 99.8]) if covered.size else (0.0, 1.0)
     grey = np.clip((shown - low) / max(high - low, 1e-6), 0.0, 1.0)
     picture = np.repeat(np.rint(255 * grey)[..., None], 3, axis=2).astype(np.uint8)
     shape = picture.shape[:2]
