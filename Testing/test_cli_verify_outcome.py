@@ -45,7 +45,11 @@ def test_verify_writes_the_check(tmp_path):
     assert rc == 0
     data = json.loads((tmp_path / "v" / "verify.json").read_text())
     assert data["tip_to_C_mm"] == pytest.approx(1.0, abs=0.5)
-    assert data["angle_to_plan_deg"] < 0.5 and data["verdict"] == "pass"
+    assert data["angle_to_plan_deg"] < 0.5
+    assert not [w for w in data["warnings"] if "from the planned target" in w or "off the planned path" in w]
+    # The truth path is built inside the pedicle and the body: the placed needle (1 mm cranial) clears the canal.
+    assert data["safety"]["checks"]["spinal_canal"]["distance_mm"] > 0
+    assert (data["verdict"] == "pass") == (data["safety"]["verdict"] == "pass")
 
 
 def test_verify_without_needle_exits_2(tmp_path, capsys):

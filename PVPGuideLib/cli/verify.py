@@ -22,7 +22,9 @@ EPILOG = """examples:
 
 The planning CT is read from plan.json (ct.path). The target vertebra is registered rigidly (SimpleITK,
 mask-restricted, multi-resolution) from the planning CT to the intra-operative one; --segmentation/--label
-give its mask on the planning CT (default: bone >= 200 HU within 35 mm of the plan's body centre). The
+give its mask on the planning CT (default: bone >= 200 HU within 35 mm of the plan's body centre) and,
+with it, the SPEC section 5 safety checks of the needle as placed (B taken on the placed axis at the planned
+B-C distance from the tip). The
 needle is the one long thin metal piece (>= 2500 HU); its tip is the deepest end. Reported: tip-to-C
 distance, angle to the planned path, tip to body centre, angle to the sagittal plane; warns beyond 2 mm or
 2 degrees. Outputs: OUT/verify.json. Exit codes: 0 done, 2 bad input, 1 internal error."""
@@ -57,8 +59,9 @@ def run(args) -> int:
     frame = None if not t.get("vertebra_frame") else VertebraFrame.from_axes(**t["vertebra_frame"])
     centre = None if frame is None else frame.origin
     mask = _vertebra_mask(planning, args, c if centre is None else centre)
+    analysis = _analysis(planning, args, t.get("level") or None)
     result = check_needle(planning, mask, intraop, b=b, c=c, side=t["side"], frame=frame, body_centre=centre,
-                          needle_gauge=int(plan.get("needle_gauge", 13)))
+                          analysis=analysis, needle_gauge=int(plan.get("needle_gauge", 13)))
     data = {"schema": "pvpguide.verify/1", "generator": {"name": "PVPGuide", "version": __version__},
             "coordinate_system": "RAS", "plan": str(plan_path), "intraop_ct": str(args.intraop),
             "level": t.get("level", ""), "side": t["side"], "planned": {"B": b.tolist(), "C": c.tolist()},
@@ -74,6 +77,17 @@ def run(args) -> int:
         say(args, f"tip to C {result.tip_to_c_mm:.1f} mm, angle to plan {result.angle_to_plan_deg:.1f} deg "
                   f"(registration correlation {result.registration.correlation:.3f}); wrote {out / 'verify.json'}")
     return 0
+
+
+def _analysis(planning, args, level):
+    """The target's analysis for the SPEC section 5 checks of the needle as placed (needs the segmentation)."""
+    if not args.segmentation:
+        warn("no --segmentation: the SPEC section 5 safety checks of the placed needle are skipped")
+        return None
+    from ..vertebra import analyse_vertebra, vertebra_from_labels
+
+    labels = read_labelmap(args.segmentation, planning)
+    return analyse_vertebra(vertebra_from_labels(planning, labels, args.label, level=level))
 
 
 def _vertebra_mask(planning, args, centre) -> np.ndarray:
