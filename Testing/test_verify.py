@@ -105,7 +105,8 @@ def test_registration_that_cannot_converge_is_a_clear_error_with_its_measure():
 
 
 @pytest.mark.skipif(not (DATA / "ct_T11_S1_3mm.nii.gz").exists(), reason="../shared/data/totalseg_example is absent")
-def test_real_3mm_ct_needle_recovered_through_a_known_move():
+@pytest.mark.parametrize("move", [((5.0, 4.0, -8.0), (-9.0, 12.0, 14.0)), MOVES["max_move"]])
+def test_real_3mm_ct_needle_recovered_through_a_known_move(move):
     from PVPGuideLib.ct_io import read_ct, read_labelmap
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
@@ -114,7 +115,7 @@ def test_real_3mm_ct_needle_recovered_through_a_known_move():
     # A path from behind and the left, converging, ending 4 mm in front of the vertebra's centroid (in the body).
     c = centre + np.array([2.0, 4.0, 0.0])
     b = c + np.array([-22.0, -38.0, -3.0])
-    move = rigid_matrix((5.0, 4.0, -8.0), (-9.0, 12.0, 14.0), centre=centre)
+    move = rigid_matrix(*move, centre=centre)  # both about 10 degrees and 20 mm
     tip, direction = _placed(b, c)
     intraop = burn_needle(moved_ct(ct, move), apply_points(move, tip), apply_vectors(move, direction))
     result = check_needle(ct, mask, intraop, b=b, c=c, side="left")

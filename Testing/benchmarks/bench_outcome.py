@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "totalseg_example"
 sys.path.insert(0, str(ROOT / "Testing"))
@@ -28,8 +26,8 @@ def main() -> None:
     from PVPGuideLib.fracture.picture import mid_sagittal_rgb
     from PVPGuideLib.outcome.report import outcome_html
     from PVPGuideLib.outcome.run import measure_outcome
-    from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
     from PVPGuideLib.verify.rigid import rigid_matrix
+    from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
     folder = DATA / "dicom_T11_T12"
     if not folder.exists():
