@@ -11,7 +11,7 @@ from ..ct_io import read_ct, read_labelmap
 from .common import add_output_options, print_json, say, warn
 
 NAME = "outcome"
-HELP = "measure the result after surgery: body heights, height recovery %, Cobb change, cement scores"
+HELP = "measure the result after surgery: body heights, height recovery, Cobb change, cement scores"
 EPILOG = """examples:
   pvpguide outcome --plan plan-L1 --postop postop.nii.gz --segmentation postop_labels.nii.gz
   pvpguide outcome --plan plan-L1 --postop postop.nii.gz --segmentation postop_labels.nii.gz --label 31 --json
