@@ -75,3 +75,15 @@ def test_outcome_writes_json_and_html(tmp_path):
     assert data["post"]["heights_mm"]["AVH"] > data["pre"]["heights_mm"]["AVH"] + 1.0  # 30 % -> 10 % wedge
     page = (tmp_path / "o" / "outcome.html").read_text()
     assert page.count("data:image/png;base64,") == 3 and "recovery" in page
+
+
+def test_verify_without_segmentation_uses_bone_near_the_body_centre(tmp_path, capsys):
+    p, paths, level = _plan(tmp_path)
+    c, b = np.asarray(level["plans"]["left"]["C"]), np.asarray(level["plans"]["left"]["B"])
+    intraop = burn_needle(p.ct, c - 1.0 * (c - b) / np.linalg.norm(c - b), c - b)  # 1 mm short of C
+    write_volume(intraop.with_voxels(np.rint(intraop.voxels).astype(np.int16)), tmp_path / "intraop.nrrd")
+    rc = main(["verify", "--plan", str(tmp_path / "plan"), "--intraop", str(tmp_path / "intraop.nrrd"),
+               "--out", str(tmp_path / "v"), "--quiet"])
+    assert rc == 0 and "safety checks of the placed needle are skipped" in capsys.readouterr().err
+    data = json.loads((tmp_path / "v" / "verify.json").read_text())
+    assert data["tip_to_C_mm"] == pytest.approx(1.0, abs=0.5) and data["safety"] is None

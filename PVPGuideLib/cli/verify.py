@@ -22,7 +22,8 @@ EPILOG = """examples:
 
 The planning CT is read from plan.json (ct.path). The target vertebra is registered rigidly (SimpleITK,
 mask-restricted, multi-resolution) from the planning CT to the intra-operative one; --segmentation/--label
-give its mask on the planning CT (default: bone >= 200 HU within 35 mm of the plan's body centre) and,
+give its mask on the planning CT (default: bone >= 200 HU within 35 mm of the plan's body centre, its
+cortex filled) and,
 with it, the SPEC section 5 safety checks of the needle as placed (B taken on the placed axis at the planned
 B-C distance from the tip). The
 needle is the one long thin metal piece (>= 2500 HU); its tip is the deepest end. Reported: tip-to-C
@@ -99,6 +100,14 @@ def _vertebra_mask(planning, args, centre) -> np.ndarray:
         if not mask.any():
             raise VerifyError(f"label {args.label} is not in {args.segmentation}")
         return mask
+    from scipy import ndimage
+
     kji = np.indices(planning.voxels.shape).reshape(3, -1).T
     near = np.linalg.norm(planning.ijk_to_ras_points(kji[:, ::-1]) - centre, axis=1) <= DEFAULT_REACH_MM
-    return (near.reshape(planning.voxels.shape)) & (np.asarray(planning.voxels) >= BONE_HU)
+    bone = near.reshape(planning.voxels.shape) & (np.asarray(planning.voxels) >= BONE_HU)
+    # Osteoporotic cancellous bone can be below BONE_HU: the inside of the cortex is filled, slice by slice too
+    # (a cortex open somewhere in 3D is usually closed in most slices).
+    filled = ndimage.binary_fill_holes(bone)
+    for k in range(filled.shape[0]):
+        filled[k] = ndimage.binary_fill_holes(filled[k])
+    return filled
