@@ -6,7 +6,10 @@ import numpy as np
 from scipy.optimize import brentq
 
 from PVPGuideLib import phantom_shapes as shapes
-from PVPGuideLib.fracture.heights import THIRD_CENTRES
+
+# SPEC section 10 read at the centres of the thirds of the depth, in front of the posterior wall (stated here, not
+# imported, so a change of the program's positions shows as a failure).
+THIRD_CENTRES = {"anterior": 5.0 / 6.0, "middle": 0.5, "posterior": 1.0 / 6.0}
 
 
 def _vertebra(name: str, parameters: dict):
