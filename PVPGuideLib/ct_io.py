@@ -7,18 +7,18 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PVPGuideError
+from .read_limits import current_limits
+from .scan_files import CTReadError, check_detached_data_file, payload_check, require_regular_file, resolved
 from .volume import CTVolume
 
 # SimpleITK (like ITK and DICOM) stores geometry in LPS; PVPGuide works in RAS.
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
-VOLUME_SUFFIXES = (".nrrd", ".nhdr", ".nii", ".nii.gz", ".mha", ".mhd")
 # A CT in Hounsfield units shows air or fat (<= -200) and bone (>= 100) somewhere.
 HU_AIR_OR_FAT_MAX = -200
 HU_BONE_MIN = 100
-
-
-class CTReadError(PVPGuideError):
-    """The file or folder cannot be read as a CT."""
+# A label map on the CT's grid size with other axis directions is refused when, voxel for voxel, its labels
+# lie on dense bone more than this many times as often as where its header puts them (ct_io docs/cli.md).
+LABEL_HEADER_DOUBT_RATIO = 2.0
 
 
 def _sitk():
@@ -55,6 +55,8 @@ def write_volume(volume: CTVolume, path) -> None:
 
 
 def _read_dicom_folder(folder: Path):
+    from .dicom_series import check_series
+
     sitk = _sitk()
     reader = sitk.ImageSeriesReader()
     series_ids = reader.GetGDCMSeriesIDs(str(folder))
@@ -68,23 +70,70 @@ def _read_dicom_folder(folder: Path):
     files = reader.GetGDCMSeriesFileNames(str(folder), series_ids[0])
     if len(files) < 2:
         raise CTReadError(f"{folder}: the DICOM series has {len(files)} slice(s); a CT volume needs several")
+    for name in files:
+        require_regular_file(name, "DICOM slice")
+    spacing = check_series(folder, files)
     reader.SetFileNames(files)
+    image = reader.Execute()
+    if abs(image.GetSpacing()[2] - spacing) > 0.01 + 0.01 * spacing:
+        raise CTReadError(f"{folder}: the volume's slice spacing {image.GetSpacing()[2]:.3f} mm differs from the "
+                          f"slices' positions ({spacing:.3f} mm apart); the series is inconsistent")
+    return image
+
+
+def _voxel_bytes(reader) -> int:
+    sitk = _sitk()
+    sample = sitk.Image([1, 1, 1], reader.GetPixelID(), max(1, reader.GetNumberOfComponents()))
+    itemsize = sitk.GetArrayViewFromImage(sample).itemsize
+    return int(np.prod([int(n) for n in reader.GetSize()])) * itemsize * max(1, reader.GetNumberOfComponents())
+
+
+def _read_file(path: Path, *, ct: bool):
+    """A volume file read after the safety checks (scan_files): regular, complete, within the limits."""
+    sitk = _sitk()
+    limits = current_limits()
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    check_detached_data_file(path)  # inside the header's folder and regular, before ITK opens it
+    reader.ReadImageInformation()
+    payload_check(path, _voxel_bytes(reader), limits.max_bytes, limits.max_expansion if ct else None)
     return reader.Execute()
 
 
-def _read_image(path: Path):
+def _read_image(path: Path, *, ct: bool = True):
+    path = Path(path)
+    real = resolved(path, "file or folder")
+    if not real.is_dir():
+        require_regular_file(path)
     sitk = _sitk()
-    if not path.exists():
-        raise CTReadError(f"{path}: no such file or folder")
+    warnings = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # ITK's raw warnings are replaced by our checks
     try:
-        if path.is_dir():
+        if real.is_dir():
             return _read_dicom_folder(path)
-        return sitk.ReadImage(str(path))
+        return _read_file(real, ct=ct)
     except RuntimeError as error:
         first_line = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown reason"
         raise CTReadError(
             f"{path}: cannot be read as an image ({first_line}); give NRRD, NIfTI, MHA or a DICOM folder"
         ) from None
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(warnings)
+
+
+def check_geometry(image_or_volume, source: str) -> None:
+    """Refuse a non-orthogonal direction matrix and voxel sizes outside the accepted range (read_limits)."""
+    volume = image_or_volume
+    direction = volume.direction
+    if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-4):
+        raise CTReadError(f"{source}: the direction matrix is not orthogonal (sheared axes); a CT's axes are at right "
+                          "angles: check the file's header (direction / space directions)")
+    low, high = current_limits().voxel_range_mm
+    spacing = volume.spacing
+    if np.any(spacing < low) or np.any(spacing > high):
+        shown = " x ".join(f"{s:g}" for s in spacing)
+        raise CTReadError(f"{source}: voxel size {shown} mm is outside the accepted {low:g}-{high:g} mm; check the "
+                          "header's units; if the size is right, widen the range with --voxel-size-range MIN,MAX")
 
 
 def _volume_from_image(image, source: str) -> CTVolume:
@@ -95,7 +144,17 @@ def _volume_from_image(image, source: str) -> CTVolume:
     if min(image.GetSize()) < 2:
         raise CTReadError(f"{source}: a CT volume needs at least 2 voxels along each axis, got size {image.GetSize()}")
     voxels = _sitk().GetArrayFromImage(image)
-    return CTVolume(voxels, ijk_to_ras_from_sitk(image), source)
+    try:
+        volume = CTVolume(voxels, ijk_to_ras_from_sitk(image), source)
+    except PVPGuideError as error:
+        raise CTReadError(f"{source}: {error}") from None
+    check_geometry(volume, source)
+    if not np.issubdtype(voxels.dtype, np.integer):
+        bad = int(np.count_nonzero(~np.isfinite(voxels)))
+        if bad:
+            raise CTReadError(f"{source}: {bad} of {voxels.size} voxels are not finite numbers (NaN or infinity); "
+                              "the file is damaged or was written by a faulty conversion: export it again")
+    return volume
 
 
 def read_ct(path) -> CTVolume:
@@ -120,15 +179,53 @@ def read_labelmap(path, reference: CTVolume | None = None) -> CTVolume:
     Resampling the label map, never the CT, keeps the user's CT untouched.
     """
     path = Path(path)
-    image = _read_image(path)
+    image = _read_image(path, ct=False)
     volume = _volume_from_image(image, str(path))
     if not np.issubdtype(volume.voxels.dtype, np.integer):
         rounded = np.rint(volume.voxels)
         if not np.array_equal(rounded, volume.voxels):
             raise CTReadError(f"{path}: a label map holds whole numbers; this image has fractional values")
-    if reference is None or _same_grid(volume, reference):
-        return volume if reference is None else reference.with_voxels(volume.voxels)
-    return reference.with_voxels(resample_labels_to(volume, reference))
+    if reference is None:
+        return volume
+    placed = volume.voxels if _same_grid(volume, reference) else resample_labels_to(volume, reference)
+    check_label_orientation(volume, reference, placed, str(path))
+    return reference.with_voxels(placed)
+
+
+def _axis_names(direction: np.ndarray) -> list:
+    """Nearest anatomical direction of each voxel axis: 'R', 'L', 'A', 'P', 'S' or 'I'."""
+    names = []
+    for column in direction.T:
+        axis = int(np.argmax(np.abs(column)))
+        names.append("RAS"[axis] if column[axis] > 0 else "LPI"[axis])
+    return names
+
+
+def check_label_orientation(labels: CTVolume, ct: CTVolume, placed: np.ndarray, source: str) -> None:
+    """Refuse a label map with the CT's grid size and spacing, other axis directions, and labels off the bone.
+
+    A segmentation made from this CT shares its grid. The same size with a flipped or swapped axis is
+    either a consistent re-orientation (data flipped too: the labels still lie on bone once placed by
+    their header) or a header written wrongly, which resampling would silently mirror (labels in soft
+    tissue). placed: the labels on the CT grid as their header puts them.
+    """
+    from .vertebra.label_checks import dense_bone_fraction
+
+    same_sampling = labels.voxels.shape == ct.voxels.shape and np.allclose(labels.spacing, ct.spacing, rtol=1e-3)
+    label_axes, ct_axes = _axis_names(labels.direction), _axis_names(ct.direction)
+    if not same_sampling or label_axes == ct_axes:
+        return
+    by_header = dense_bone_fraction(ct.voxels, placed != 0)
+    ignoring_header = dense_bone_fraction(ct.voxels, labels.voxels != 0)
+    # The measure: labelled voxels on dense bone; a wrong header puts them there far less often than its voxels do.
+    if ignoring_header > LABEL_HEADER_DOUBT_RATIO * by_header:
+        raise CTReadError(
+            f"{source}: the label map has the CT's grid ({' x '.join(map(str, ct.shape_ijk))} voxels) but its axes "
+            f"point {''.join(label_axes)} where the CT's point {''.join(ct_axes)}; placed by its header "
+            f"{100 * by_header:.0f} % of its labelled voxels lie on bone, voxel for voxel on the CT's grid "
+            f"{100 * ignoring_header:.0f} %: its header's direction looks wrong. Check the header (direction, "
+            "qform/sform) and the tool that wrote it"
+        )
 
 
 def _same_grid(a: CTVolume, b: CTVolume, tol_mm: float = 1e-3) -> bool:

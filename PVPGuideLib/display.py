@@ -50,8 +50,17 @@ def trajectory_summary_lines(t) -> list[str]:
 def plan_summary_lines(plan, data: dict) -> list[str]:
     """What `pvpguide plan` and `demo` print: each trajectory, its safety verdict, the side recommendations."""
     lines = []
-    for t in plan.trajectories:
+    if data.get("grid"):
+        from .grid.wording import grid_summary_text
+
+        lines.append(grid_summary_text(data["grid"]))
+    for index, t in enumerate(plan.trajectories):
         lines.extend(trajectory_summary_lines(t))
+        position = data["trajectories"][index].get("grid_position") if data.get("trajectories") else None
+        if position:
+            from .grid.wording import grid_position_text
+
+            lines.append(f"  A on the skin grid: {grid_position_text(position)}")
         safety = t.sections.get("safety")
         if safety:
             failed = f" - failed: {', '.join(safety['failed'])}" if safety["failed"] else ""

@@ -106,7 +106,7 @@ class _Options:
 def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rotation_deg=(0.0, 0.0, 0.0),
                      wedge_fraction: float = 0.0, bone_density: str = "osteoporotic",
                      noise_sigma: float = 15.0, biconcave_fraction: float = 0.0,
-                     crush_fraction: float = 0.0) -> Phantom:
+                     crush_fraction: float = 0.0, skin_grid=None) -> Phantom:
     """Build the phantom CT, its label maps and ground truth.
 
     spacing : (3,) mm along i, j, k. direction : (3, 3) RAS direction of the grid (any rotation or
@@ -116,6 +116,8 @@ def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, 
     biconcave_fraction : middle height loss of L1 (both endplates dented), 0-0.6.
     crush_fraction : uniform height loss of L1 (superior endplate lowered), 0-0.9; fractions combine, and L1
     keeps at least MIN_BODY_HEIGHT_MM at its anterior, middle and posterior heights.
+    skin_grid : a phantom_grid.GridLayout to lay a grid locator on the back (its truth under
+    truth['skin_grid']), or None.
     """
     options = _options(seed, spacing, direction, rotation_deg, wedge_fraction, bone_density, noise_sigma,
                        biconcave_fraction, crush_fraction)
@@ -128,7 +130,12 @@ def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, 
     np.rint(hu, out=hu)
     np.clip(hu, *HU_RANGE, out=hu)
     ct = CTVolume(hu.astype(np.int16), ijk_to_ras, "PVPGuide phantom")
-    return Phantom(ct, ct.with_voxels(labels), ct.with_voxels(parts), _truth(options, spine, rotation))
+    phantom = Phantom(ct, ct.with_voxels(labels), ct.with_voxels(parts), _truth(options, spine, rotation))
+    if skin_grid is not None:
+        from .phantom_grid import lay_grid_on_phantom
+
+        phantom = lay_grid_on_phantom(phantom, skin_grid)
+    return phantom
 
 
 def phantom_truth(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rotation_deg=(0.0, 0.0, 0.0),

@@ -99,7 +99,7 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
         if -towards_midline * (x - midline_x) < MIN_CROSSING_MM:
             note = (f"the SPEC path fails {reasons}; moving C towards the midline (up to {MIN_CROSSING_MM:g} mm "
                     "across it) did not help, so the SPEC points are kept and marked")
-            return _replace(points, notes=points.notes + (note,))
+            return replace(points, notes=points.notes + (note,))
         candidate = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
         c = analysis.to_ras(candidate)[0]
         trial = check_safety(analysis, b=points.b, c=c, side=points.side, needle_gauge=needle_gauge)
@@ -107,12 +107,8 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
             adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": shift,
                           "reason": f"the SPEC path fails {reasons} for a {needle_gauge}G needle; C moved {shift:g} mm "
                                     "towards the midline along the anterior third"}
-            return _replace(points, c=c, c_rule=points.c_rule + "+adjusted",
+            return replace(points, c=c, c_rule=points.c_rule + "+adjusted",
                             c_depth_fraction=points.c_depth_fraction, adjustment=adjustment)
-
-
-def _replace(points: ProposedPoints, **changes) -> ProposedPoints:
-    return replace(points, **changes)
 
 
 def _target(analysis: VertebraAnalysis, contralateral: str, depth_fraction: float, margin: float):

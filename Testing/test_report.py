@@ -92,7 +92,9 @@ def test_report_is_self_contained(full_report):
     assert "script" not in parsed.tags and "link" not in parsed.tags and "iframe" not in parsed.tags
     assert "http://" not in text and "https://" not in text and "url(" not in text
     assert "Content-Security-Policy" in text and "img-src data:" in text
-    assert len(parsed.images) == 3  # 3D view and two slices (no projection pictures beside this plan)
+    # 3D view, two slices and A on the skin grid (no projection pictures beside this plan)
+    assert [image["alt"] for image in parsed.images].count("A on the skin grid") == 1
+    assert len(parsed.images) == 4
     for image in parsed.images:
         png = embedded_png(image["src"])
         width, height = png_size(png)

@@ -68,8 +68,27 @@ def _ok_rows(case: BatchCase, case_dir: Path, reused: bool) -> list[dict]:
             for row in result_rows(case.command, case_dir, case.labels)]
 
 
+def names_taken_in(out_dir: Path, cases, extra_inputs=()) -> dict:
+    """{lower-case name: what it is} of the output folder's entries a case folder must not take over:
+    summary.csv, any file there, and any input (a case's CT, the cases CSV) lying inside the folder."""
+    import os
+
+    taken = {SUMMARY_NAME.lower(): "the batch's summary.csv"}
+    for entry in out_dir.iterdir():
+        if not entry.is_dir() or entry.is_symlink():
+            taken.setdefault(entry.name.lower(), f"the file {entry.name}")
+    real_out = Path(os.path.realpath(out_dir))
+    inputs = [p for case in cases for p in case.input_paths] + [str(p) for p in extra_inputs]
+    for given in inputs:
+        real = Path(os.path.realpath(given))
+        if real_out in real.parents:
+            top = real.relative_to(real_out).parts[0]
+            taken[top.lower()] = f"the input {given}"
+    return taken
+
+
 def run_batch(cases: list[BatchCase], out_dir, *, jobs: int = 2, retry_failed: bool = False,
-              progress=None) -> BatchResult:
+              progress=None, extra_inputs=()) -> BatchResult:
     """Run every case not yet finished, `jobs` at a time, then write OUT/summary.csv (one row per trajectory).
 
     A case finished before with the same inputs is reused (its rows read back, reused=yes); one that failed
@@ -79,9 +98,15 @@ def run_batch(cases: list[BatchCase], out_dir, *, jobs: int = 2, retry_failed: b
     out_dir.mkdir(parents=True, exist_ok=True)
     rows_by_case: dict[int, list] = {}
     pending, reused = [], 0
+    taken = names_taken_in(out_dir, cases, extra_inputs)
     for index, case in enumerate(cases):
         if case.error:
             rows_by_case[index] = _error_rows(case, case.error)
+            continue
+        clash = taken.get(case.case_id.lower())
+        if clash:
+            rows_by_case[index] = _error_rows(case, f"case_id {case.case_id!r} names {clash} in the output folder "
+                                                    f"{out_dir}; give the case another id")
             continue
         case_dir = out_dir / case.case_id
         digest = inputs_hash(case)
@@ -115,6 +140,8 @@ def run_batch(cases: list[BatchCase], out_dir, *, jobs: int = 2, retry_failed: b
                 except BrokenProcessPool:
                     rows_by_case[index] = _error_rows(case, "the worker process stopped unexpectedly (crash or out of "
                                                             "memory); re-run the batch to retry this case")
+                except Exception as error:  # one case never fails the batch
+                    rows_by_case[index] = _error_rows(case, f"the case could not run ({type(error).__name__}: {error})")
                 else:
                     rows_by_case[index] = _finish(case, case_dir, digest, code, stderr, seconds)
                 done += 1
@@ -131,11 +158,22 @@ def run_batch(cases: list[BatchCase], out_dir, *, jobs: int = 2, retry_failed: b
 def _finish(case: BatchCase, case_dir: Path, digest: str, code: int, stderr: str, seconds: float) -> list[dict]:
     if code != 0:
         message = error_message(code, stderr)
-        mark_finished(case, case_dir, digest, seconds, error=message)
+        _mark(case, case_dir, digest, seconds, error=message)
         return _error_rows(case, message)
     try:
         rows = _ok_rows(case, case_dir, reused=False)
     except ValueError as error:
         return _error_rows(case, str(error))
-    mark_finished(case, case_dir, digest, seconds)
-    return rows
+    problem = _mark(case, case_dir, digest, seconds)
+    return rows if problem is None else _error_rows(case, problem)
+
+
+def _mark(case: BatchCase, case_dir: Path, digest: str, seconds: float, error: str | None = None) -> str | None:
+    """Write the case's marker; a folder that cannot take it becomes the case's error, not the batch's."""
+    from ..cli.messages import os_error_message
+
+    try:
+        mark_finished(case, case_dir, digest, seconds, error=error)
+    except OSError as failure:
+        return f"cannot record the case's result: {os_error_message(failure)}"
+    return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from ..atomic_io import write_text_atomic
+from ..errors import PVPGuideError
 from ..report.findings import plain_warnings
 from ..report.formatting import rounded
 from ..report.sections_html import check_name, overall_verdict, safety_checks
@@ -85,7 +87,7 @@ def result_rows(command: str, case_dir: Path, labels: dict) -> list[dict]:
     try:
         data = json.loads((case_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read {case_dir / name}: {error}") from None
+        raise PVPGuideError(f"cannot read {case_dir / name}: {error}") from None
     if command == "score":
         row = {"level": labels.get("level"), "side": data.get("side") or labels.get("side"),
                **cement_columns(data), "warnings": len(data.get("warnings") or [])}
@@ -100,12 +102,25 @@ def result_rows(command: str, case_dir: Path, labels: dict) -> list[dict]:
     return rows or [{"level": labels.get("level"), "side": labels.get("side")}]
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such text gets a leading '.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def csv_safe(value) -> str:
+    """The cell as text; text that a spreadsheet would run as a formula is prefixed with ' (numbers are kept)."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def summary_csv_text(rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in COLUMNS})
+        writer.writerow({k: csv_safe(row.get(k)) for k in COLUMNS})
     return buffer.getvalue()
 
 

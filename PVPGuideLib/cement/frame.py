@@ -11,6 +11,7 @@ from scipy import ndimage
 from ..geometry import VertebraFrame
 from .errors import CementError
 from .masks import body_mask_on_grid
+from .sampling import FrameGrid, column_surfaces
 
 _ORTHONORMAL_TOLERANCE = 1e-3
 
@@ -117,8 +118,6 @@ def _orthonormal(origin, superior, towards_body) -> FrameAxes:
 
 def _endplate_normal(axes: FrameAxes, body, ijk_to_ras, points, step) -> np.ndarray:
     """Mean normal (RAS) of planes fitted to the body's upper and lower surfaces seen along axes.superior."""
-    from .sampling import FrameGrid, column_surfaces
-
     grid = FrameGrid.covering(axes, axes.to_frame(points), step=step, margin=2.0 * step)
     sampled = grid.sample(body, ijk_to_ras)
     footprint = sampled.any(axis=2)

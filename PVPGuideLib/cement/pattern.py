@@ -15,7 +15,6 @@ from scipy.spatial import ConvexHull, QhullError
 AGGREGATE_FRACTION = 0.8
 MIN_SOLIDITY = 0.5
 UNILATERAL_MINOR_FRACTION = 0.2
-PATTERNS = ("central", "unilateral", "diffuse")
 
 
 @dataclass(frozen=True, eq=False)

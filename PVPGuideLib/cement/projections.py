@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..atomic_io import write_bytes_atomic
+from ..report.png import png_bytes
 from .distribution import COVERAGE_THRESHOLD, Projection
 
 # colours (RGB): dark background, grey body (green-grey in quadrants that score), cement in white,
@@ -60,28 +61,6 @@ def write_projection_pngs(scores, out_dir, *, prefix: str = "", scale: int = DEF
         write_bytes_atomic(path, projection_png_bytes(projection, scale=scale))
         paths[projection.view] = path
     return paths
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    """Encode an (rows, columns, 3) uint8 picture as PNG with VTK (row 0 at the top)."""
-    from vtkmodules.util.numpy_support import numpy_to_vtk
-    from vtkmodules.vtkCommonDataModel import vtkImageData
-    from vtkmodules.vtkIOImage import vtkPNGWriter
-
-    rows, columns = rgb.shape[:2]
-    image = vtkImageData()
-    image.SetDimensions(columns, rows, 1)
-    # VTK's image row 0 is the bottom one
-    flat = np.ascontiguousarray(rgb[::-1].reshape(-1, 3))
-    scalars = numpy_to_vtk(flat, deep=True)
-    scalars.SetName("rgb")
-    image.GetPointData().SetScalars(scalars)
-    writer = vtkPNGWriter()
-    writer.SetInputData(image)
-    writer.WriteToMemoryOn()
-    writer.Write()
-    result = writer.GetResult()
-    return bytes(memoryview(result).cast("B")) if result is not None else b""
 
 
 def _scoring_area(projection: Projection) -> np.ndarray:

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
-from .frame import FrameAxes
+if TYPE_CHECKING:  # annotations only: frame.py builds on this grid, so it cannot be imported from here
+    from .frame import FrameAxes
 
 
 def voxel_centres_ras(ijk_to_ras: np.ndarray, kji: np.ndarray) -> np.ndarray:
     """(n, 3) (k, j, i) voxel indices -> (n, 3) RAS mm of their centres."""
     ijk = np.asarray(kji, dtype=float)[:, ::-1]
     return ijk @ ijk_to_ras[:3, :3].T + ijk_to_ras[:3, 3]
-
-
-def voxel_half_extent(ijk_to_ras: np.ndarray, direction: np.ndarray) -> float:
-    """Half the extent of one voxel (a parallelepiped) along a unit direction, in mm."""
-    return 0.5 * float(np.abs(np.asarray(direction) @ ijk_to_ras[:3, :3]).sum())
 
 
 @dataclass(frozen=True, eq=False)

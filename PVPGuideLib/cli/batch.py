@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import PVPGuideError
 from .common import add_summary_options, print_json, progress_for, say, warn
 
 NAME = "batch"
@@ -39,12 +40,14 @@ def run(args) -> int:
     from . import EXIT_CASES_FAILED
 
     if args.jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        raise PVPGuideError(f"--jobs must be at least 1, got {args.jobs}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder")
+        raise PVPGuideError(f"--out {out} is a file, not a folder")
+    _check_summary_target(out, args.cases)
     cases = read_cases(args.cases)
-    result = run_batch(cases, out, jobs=args.jobs, retry_failed=args.retry_failed, progress=progress_for(args))
+    result = run_batch(cases, out, jobs=args.jobs, retry_failed=args.retry_failed, progress=progress_for(args),
+                       extra_inputs=[args.cases])
     for row in result.rows:
         if row["status"] == "error":
             warn(f"case {row['case_id']}: {row['error']}")
@@ -56,3 +59,24 @@ def run(args) -> int:
         say(args, f"{len(cases)} case(s): {result.ran} run, {result.reused} reused (unchanged), {result.failed} failed; "
                   f"summary in {result.summary_csv}")
     return EXIT_CASES_FAILED if result.failed else 0
+
+
+def _check_summary_target(out: Path, cases_csv) -> None:
+    """summary.csv may replace only an earlier summary: never the cases CSV or another file."""
+    import os
+
+    from ..batch.runner import SUMMARY_NAME
+    from ..batch.summary import COLUMNS
+
+    target = out / SUMMARY_NAME
+    if os.path.realpath(target) == os.path.realpath(cases_csv):
+        raise PVPGuideError(f"the cases CSV {cases_csv} is the batch's {target}; keep the CSV outside --out or rename it")
+    if target.exists():
+        try:
+            with open(target, encoding="utf-8", errors="replace") as stream:
+                first = stream.readline().strip()
+        except OSError:
+            first = ""
+        if first != ",".join(COLUMNS):
+            raise PVPGuideError(f"{target} exists and is not a PVPGuide summary; the batch does not overwrite it: "
+                                "choose another --out or move the file")

@@ -55,3 +55,15 @@ def warn(text: str) -> None:
 
 def print_json(obj) -> None:
     print(json.dumps(obj, indent=2, sort_keys=True))
+
+
+def check_posterior_entry(b, c) -> None:
+    """Refuse B anterior to C: a transpedicular needle enters from the back, so B and C were swapped."""
+    from ..errors import PVPGuideError
+
+    if float(b[1]) > float(c[1]):
+        raise PVPGuideError(
+            f"B ({', '.join(f'{x:.1f}' for x in b)}) lies anterior to C ({', '.join(f'{x:.1f}' for x in c)}) "
+            "(larger A in RAS): the needle would come from the abdomen. B is the bony entry at the back of the "
+            "pedicle, C the target in the body: swap --b and --c"
+        )

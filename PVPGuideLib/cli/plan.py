@@ -10,12 +10,14 @@ import numpy as np
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
 from ..compat import strict_zip
 from ..ct_io import read_ct, read_labelmap
+from ..errors import PVPGuideError
 from ..plan import build_plan, check_points, plan_trajectory
 from ..plan_cement import add_cement_prediction, body_masks_from_analysis
 from ..plan_guide import add_guide_plates
 from ..progress import Steps
 from ..skin import skin_surface
-from .common import add_needle_gauge, add_output_options, progress_for, ras_point
+from .common import add_needle_gauge, add_output_options, check_posterior_entry, progress_for, ras_point
+from .grid_options import add_grid_options, grid_from_args, wants_grid
 from .outputs import check_output_folder, write_and_summarise
 
 NAME = "plan"
@@ -71,6 +73,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-cement", action="store_true", help="skip the cement prediction")
     parser.add_argument("--no-guide", action="store_true", help="skip the guide plate")
     add_needle_gauge(parser)
+    add_grid_options(parser)
     add_output_options(parser, "pvpguide-plan")
 
 
@@ -79,23 +82,29 @@ def run(args) -> int:
     labels = [value for group in args.label for value in group]
     manual = args.b is not None or args.c is not None
     if manual and (args.b is None or args.c is None):
-        raise ValueError("give both --b and --c (or neither, to have them proposed)")
+        raise PVPGuideError("give both --b and --c (or neither, to have them proposed)")
     if manual and args.side in ("both", "auto"):
-        raise ValueError(f"--side {args.side} is for proposals; with --b and --c give left or right (or leave it out)")
+        raise PVPGuideError(f"--side {args.side} is for proposals; with --b and --c give left or right (or leave it out)")
     if args.seed and args.segmentation:
-        raise ValueError("give either --segmentation (with --label or --level) or --seed (CT alone), not both")
+        raise PVPGuideError("give either --segmentation (with --label or --level) or --seed (CT alone), not both")
     if not manual and not args.segmentation and not args.seed:
-        raise ValueError("to propose B and C give --segmentation (with --label or --level) or --seed R,A,S inside the "
+        raise PVPGuideError("to propose B and C give --segmentation (with --label or --level) or --seed R,A,S inside the "
                          "vertebral body (CT alone); or give --b and --c")
     progress = progress_for(args)
-    steps = Steps(["reading the CT", "analysing the vertebrae", "finding the skin", "planning", "predicting the cement",
-                   "building the guide plate", "writing outputs"], progress)
+    grid_step = ["finding the skin grid"] if wants_grid(args) else []
+    steps = Steps(["reading the CT", *grid_step, "analysing the vertebrae", "finding the skin", "planning",
+                   "predicting the cement", "building the guide plate", "writing outputs"], progress)
     protected = [args.ct, args.segmentation, args.parts]
     out = check_output_folder(args.out, protected_paths=protected)
     steps.start("reading the CT")
     ct = read_ct(args.ct)
     if manual:
         check_points(ct, B=args.b, C=args.c)
+        check_posterior_entry(args.b, args.c)
+    grid = None
+    if wants_grid(args):
+        steps.start("finding the skin grid")
+        grid = grid_from_args(args, ct)
     steps.start("analysing the vertebrae")
     analyses, label_map = _analyses(ct, args, levels, labels, manual)
     steps.start("finding the skin")
@@ -107,6 +116,10 @@ def run(args) -> int:
         from ..proposal import propose_plan
 
         plan = propose_plan(ct, skin, analyses, side=args.side or "auto", needle_gauge=args.needle_gauge)
+    if grid is not None:
+        from ..grid import attach_grid
+
+        plan = attach_grid(plan, grid)
     if label_map is not None:
         plan.artifacts["vertebra_labels"] = label_map
         from ..fracture.plan_section import fracture_sections
@@ -151,19 +164,21 @@ def _analyses(ct, args, levels, labels, manual):
         vertebra_from_ct,
         vertebra_from_labels,
     )
+    from ..vertebra.label_checks import check_vertebra_labels
 
     if args.segmentation:
         label_volume = read_labelmap(args.segmentation, ct)
         parts = read_labelmap(args.parts, ct) if args.parts else None
         if not labels:
             if not levels:
-                raise ValueError("with --segmentation give --label N (its value) or --level L1 (TotalSegmentator ids)")
+                raise PVPGuideError("with --segmentation give --label N (its value) or --level L1 (TotalSegmentator ids)")
             labels = [label_for_level(name) for name in levels]
         if levels and len(levels) != len(labels):
-            raise ValueError(f"{len(levels)} --level name(s) for {len(labels)} --label value(s): give one name per label")
+            raise PVPGuideError(f"{len(levels)} --level name(s) for {len(labels)} --label value(s): give one name per label")
         names = levels or [level_for_label(v) for v in labels]
+        check_vertebra_labels(ct, label_volume.voxels, labels, names, source=str(args.segmentation))
         if manual and len(labels) != 1:
-            raise ValueError("with --b and --c give one vertebra (one --label or --level)")
+            raise PVPGuideError("with --b and --c give one vertebra (one --label or --level)")
         analyses = [analyse_vertebra(vertebra_from_labels(ct, label_volume, value, level=name or None, parts=parts,
                                                           body_label=args.body_label))
                     for value, name in strict_zip(labels, names)]
@@ -174,14 +189,14 @@ def _analyses(ct, args, levels, labels, manual):
         return analyses, (kept, shown)
     if args.seed:
         if levels and len(levels) != len(args.seed):
-            raise ValueError(f"{len(levels)} --level name(s) for {len(args.seed)} --seed point(s): give one per seed")
+            raise PVPGuideError(f"{len(levels)} --level name(s) for {len(args.seed)} --seed point(s): give one per seed")
         if manual and len(args.seed) != 1:
-            raise ValueError("with --b and --c give one --seed")
+            raise PVPGuideError("with --b and --c give one --seed")
         names = [normalise_level(n) for n in levels] or [""] * len(args.seed)
         return [analyse_vertebra(vertebra_from_ct(ct, seed=seed, level=name))
                 for seed, name in strict_zip(args.seed, names)], None
     if labels:
-        raise ValueError("--label needs --segmentation (the label map it refers to)")
+        raise PVPGuideError("--label needs --segmentation (the label map it refers to)")
     return [], None
 
 

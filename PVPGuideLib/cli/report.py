@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import PVPGuideError
 from ..progress import Steps
 from .common import add_summary_options, print_json, progress_for, say, warn
 
@@ -16,7 +17,9 @@ EPILOG = """examples:
 
 The report renders every section plan.json holds (safety, cement, guide, ...) and says which steps
 were not run. The CT is read from the path in plan.json (relative to the plan folder); without it
-the report has no slices and no bone in the 3D view. plan.json itself is not changed.
+the report has no slices and no bone in the 3D view; a CT that differs from the one plan.json
+records (size, spacing, direction, voxel hash) is refused. plan.json itself is not changed, and --out
+never overwrites plan.json, the plan's CT or any file that is not a PVPGuide report.
 Exit codes: 0 done, 2 bad input, 1 internal error."""
 
 
@@ -32,25 +35,44 @@ def add_arguments(parser) -> None:
 def plan_json_path(given) -> Path:
     path = Path(given)
     path = path / "plan.json" if path.is_dir() else path
-    if not path.is_file():
-        raise ValueError(f"no plan.json at {path}: give a folder written by 'pvpguide plan' or 'pvpguide demo'")
+    if not path.exists():
+        raise PVPGuideError(f"no plan.json at {path}: give a folder written by 'pvpguide plan' or 'pvpguide demo'")
     return path
 
 
 def read_plan_json(path: Path) -> dict:
-    import json
+    from ..plan_json import read_plan_json as read_validated
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error})") from None
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("pvpguide.plan/"):
-        raise ValueError(f"{path} is not a PVPGuide plan (schema pvpguide.plan/1 expected)")
-    return data
+    return read_validated(path)
+
+
+def check_ct_matches_plan(ct, data: dict, path: Path) -> None:
+    """Refuse a CT that is not the plan's: recorded size, spacing, direction and voxel hash must agree."""
+    import numpy as np
+
+    from ..plan_json import voxels_sha256
+
+    recorded = data.get("ct") or {}
+    problems = []
+    if recorded.get("size") is not None and [int(n) for n in recorded["size"]] != [int(n) for n in ct.shape_ijk]:
+        problems.append(f"size {list(ct.shape_ijk)} instead of {recorded['size']}")
+    if recorded.get("spacing") is not None and not np.allclose(ct.spacing, recorded["spacing"], atol=1e-4):
+        problems.append(f"spacing {np.round(ct.spacing, 4).tolist()} instead of {recorded['spacing']}")
+    if recorded.get("ijk_to_ras") is not None and not np.allclose(ct.ijk_to_ras, recorded["ijk_to_ras"], atol=1e-3):
+        problems.append("another position or direction (ijk_to_ras)")
+    if not problems and recorded.get("voxels_sha256") and recorded["voxels_sha256"] != voxels_sha256(ct.voxels):
+        problems.append("other voxel values (content hash differs)")
+    if problems:
+        raise PVPGuideError(f"the CT {path} is not the scan this plan was made on: {'; '.join(problems)}; "
+                            "put the plan's CT back at the path plan.json records (relative to the plan folder)")
 
 
 def load_ct_and_skin(data: dict, base_dir: Path):
-    """The plan's CT and skin surface, or (None, None, reason) when the CT cannot be read."""
+    """The plan's CT and skin surface, or (None, None, reason) when the CT is not there.
+
+    A relative CT path is relative to the plan folder (never the working folder); the CT read must be the
+    plan's own (check_ct_matches_plan).
+    """
     from ..ct_io import read_ct
     from ..skin import SKIN_THRESHOLD_HU, skin_surface
 
@@ -58,14 +80,45 @@ def load_ct_and_skin(data: dict, base_dir: Path):
     if not recorded:
         return None, None, "plan.json records no CT path"
     recorded = Path(recorded)
-    # `pvpguide plan` records --ct as typed: relative to where it ran; `demo` records it relative to the plan
-    candidates = [recorded] if recorded.is_absolute() else [base_dir / recorded, recorded]
-    path = next((c for c in candidates if c.exists()), None)
-    if path is None:
-        return None, None, f"the CT {recorded} named in plan.json is not there"
+    path = recorded if recorded.is_absolute() else base_dir / recorded
+    if not path.exists():
+        return None, None, f"the CT {recorded} named in plan.json is not there (looked in {path})"
     ct = read_ct(path)
+    check_ct_matches_plan(ct, data, path)
     threshold = (data.get("skin") or {}).get("threshold_hu", SKIN_THRESHOLD_HU)
     return ct, skin_surface(ct, threshold_hu=threshold), None
+
+
+# The first bytes of every report PVPGuide writes (report/page.py): an existing --out file must start so.
+REPORT_START = b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+
+
+def check_report_target(out: Path, json_path: Path, data: dict) -> None:
+    """Refuse a report path that is plan.json, an input or any existing file that is not a PVPGuide report."""
+    import os
+
+    real = Path(os.path.realpath(out))
+    protected = {Path(os.path.realpath(json_path)): "the plan's plan.json"}
+    for name in (data.get("files") or {}):
+        if name != "report.html":
+            protected[Path(os.path.realpath(json_path.parent / name))] = f"the plan's file {name}"
+    ct_path = (data.get("ct") or {}).get("path")
+    if ct_path:
+        ct = Path(ct_path) if Path(ct_path).is_absolute() else json_path.parent / ct_path
+        protected[Path(os.path.realpath(ct))] = "the plan's CT"
+    if real in protected:
+        raise PVPGuideError(f"--out {out} is {protected[real]}; the report must not overwrite it: give a new .html name")
+    if real.is_dir():
+        raise PVPGuideError(f"--out {out} is a folder; give the report's file name (e.g. {out}/report.html)")
+    if real.exists():
+        try:
+            with open(real, "rb") as stream:
+                head = stream.read(len(REPORT_START)) if real.is_file() else b""
+        except OSError:
+            head = b""
+        if head != REPORT_START:
+            raise PVPGuideError(f"--out {out} exists and is not a PVPGuide report; the report does not overwrite other "
+                                "files: give a new name or remove it")
 
 
 def run(args) -> int:
@@ -75,12 +128,14 @@ def run(args) -> int:
     steps.start("reading the plan")
     json_path = plan_json_path(args.plan)
     data = read_plan_json(json_path)
+    check_report_target(Path(args.out) if args.out else json_path.parent / "report.html", json_path, data)
     steps.start("reading the CT")
     ct, skin, reason = load_ct_and_skin(data, json_path.parent)
     if reason:
         warn(f"{reason}: the report has no CT slices and no bone in the 3D view")
     steps.start("drawing the report")
     out = Path(args.out) if args.out else json_path.parent / "report.html"
+    data = {key: value for key, value in data.items() if key != "files"}  # the set's manifest is not drawn
     written = write_report(data, out, ct=ct, skin_mesh=None if skin is None else skin.mesh, base_dir=json_path.parent,
                            case_id=args.case_id, created=args.created, pdf=args.pdf)
     steps.done()

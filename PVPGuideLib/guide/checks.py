@@ -173,15 +173,6 @@ def needle_overlap_mm3(guide, entry, direction, diameter_mm: float) -> float:
     return 0.0 if common.is_empty() else float(common.volume())
 
 
-@dataclass(frozen=True)
-class ContactReport:
-    """Distance from the plate's skin side to the skin over the contact patch, sampled (mm)."""
-
-    min_mm: float
-    max_mm: float
-    samples: int
-
-
 def contact_distances(guide: TriangleMesh, skin: TriangleMesh, *, skin_points: np.ndarray, outward: np.ndarray,
                       reach_mm: float = 5.0) -> np.ndarray:
     """(n,) distance to the skin of the guide's first surface met going outward from each skin point.

@@ -55,8 +55,6 @@ _GLYPHS: dict[str, list[list[tuple[float, float]]]] = {
     " ": [],
 }
 
-SUPPORTED = frozenset(_GLYPHS)
-
 
 def label_text(text: str) -> str:
     """Upper-case text restricted to the font's characters (others become '-'), one line."""

@@ -113,8 +113,45 @@ def save_scene_bundle(scene_or_handle: SceneHandle | object, mrb_path) -> Path:
     return path
 
 
+def _check_unpacked_size(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse a bundle that would unpack to more than the reading limits allow (read_limits.py)."""
+    from ..read_limits import current_limits
+
+    limits = current_limits()
+    declared = sum(max(0, info.file_size) for info in archive.infolist())
+    if declared > limits.max_bytes:
+        raise SceneBundleError(f"cannot open '{path}': it unpacks to {declared / 2**20:.0f} MiB, more than the limit of "
+                               f"{limits.max_volume_mb:g} MiB; raise it with --max-volume-mb if the bundle is genuine")
+    size = max(1, path.stat().st_size)
+    if declared > limits.max_expansion * size and declared > (1 << 20):
+        raise SceneBundleError(f"cannot open '{path}': {size} bytes unpack to {declared} bytes ({declared / size:.0f} "
+                               f"times, more than {limits.max_expansion:g}); a scene bundle does not compress that much. "
+                               "Raise --max-expansion if the bundle is genuine")
+
+
+_STORAGE_ATTRIBUTE = re.compile(r"""\b(fileName|fileListMember\d*)\s*=\s*["']([^"']*)["']""")
+
+
+def _check_storage_paths(path: Path, scene_file: Path, unpack_root: Path) -> None:
+    """Every file a storage node names must lie inside the bundle (no absolute path, no '..' out of it)."""
+    from urllib.parse import unquote
+
+    text = scene_file.read_text(encoding="utf-8", errors="replace")
+    root = unpack_root.resolve()
+    for _, raw in _STORAGE_ATTRIBUTE.findall(text):
+        name = unquote(raw.replace("&amp;", "&"))
+        if not name:
+            continue
+        target = Path(name) if os.path.isabs(name) else scene_file.parent / name
+        resolved = Path(os.path.realpath(target))
+        if os.path.isabs(name) or (resolved != root and root not in resolved.parents):
+            raise SceneBundleError(f"cannot open '{path}': a storage node names '{name}', outside the bundle; "
+                                   "a scene bundle may only read its own files")
+
+
 def _main_scene_member(path: Path, archive: zipfile.ZipFile) -> str:
-    """Check every member (readable, CRC, safe name) and return the .mrml closest to the root."""
+    """Check every member (size, readable, CRC, safe name) and return the .mrml closest to the root."""
+    _check_unpacked_size(path, archive)
     try:
         damaged = archive.testzip()
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
@@ -161,8 +198,10 @@ def load_scene_bundle(mrb_path) -> SceneHandle:
     path = Path(mrb_path).expanduser().absolute()
     if not path.exists():
         raise SceneBundleError(f"cannot open '{path}': no such file")
-    if not path.is_file():
+    if path.is_dir():
         raise SceneBundleError(f"cannot open '{path}': it is a folder, not a .mrb file")
+    if not path.is_file():
+        raise SceneBundleError(f"cannot open '{path}': it is not a regular file (a pipe or device); give a .mrb file")
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -181,6 +220,7 @@ def load_scene_bundle(mrb_path) -> SceneHandle:
             raise SceneBundleError(f"cannot open '{path}': the bundle cannot be unpacked ({exc})") from exc
         unpack_root = Path(work)
         scene_file = unpack_root / main_scene
+        _check_storage_paths(path, scene_file, unpack_root)
         handle = new_scene()
         scene = handle.scene
         scene.SetURL(str(scene_file))

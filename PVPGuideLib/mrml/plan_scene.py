@@ -67,6 +67,10 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
             set_node_reference(params, reference_role("cement", suffix), node)
     _add_guide_models(scene, params, plan)
     add_section10_nodes(scene, params, plan, plan_json)
+    if plan.grid is not None and hasattr(plan.grid, "crossing"):  # a PVPGuideLib.grid locator
+        from .grid_markups import add_grid_markups
+
+        add_grid_markups(scene, plan.grid)
     set_parameters(params, plan_json)
     return handle
 

@@ -114,7 +114,6 @@ NODE_ROLES = {
     "guideModel": "vtkMRMLModelNode",
 }
 FIELDS = {s.name: s for s in SETTINGS + RESULTS}
-SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
 PARAMETER_NAMES = tuple(FIELDS) + tuple(NODE_ROLES)
 # References written by `pvpguide plan`/`demo` (PVPGuideLib.mrml.plan_scene), adopted when such a scene is opened.
 _COMMAND_LINE_ROLES = {"ctVolume": "ct", "skinModel": "skin", "pointA": "A", "pointB": "B", "pointC": "C",

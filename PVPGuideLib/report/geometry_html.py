@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .html_parts import esc, note, table, value_span
+from .html_parts import esc, figure, note, table, value_span
 
 SKIN_ENTRY_WORDS = {
     "found": "found on the skin",
@@ -59,11 +59,32 @@ def grid_block(data: dict, index: int) -> str:
             return note("No skin grid defined: grid coordinates not given.")
         return note("A is not on the skin grid (A not found).")
     base = ("trajectories", index, "grid_position")
+    position = t["grid_position"]
     rows = [
-        ["column", value_span(data, base + ("column",), "count")],
-        ["row", value_span(data, base + ("row",), "count")],
-        ["residual along the columns", value_span(data, base + ("residual_mm", 0), "length")],
-        ["residual along the rows", value_span(data, base + ("residual_mm", 1), "length")],
-        ["off the grid plane", value_span(data, base + ("off_plane_mm",), "length")],
+        ["nearest crossing: row", value_span(data, base + ("row",), "count")],
+        ["nearest crossing: column", value_span(data, base + ("column",), "count")],
+        ["A along the row from it (+ towards higher columns)", value_span(data, base + ("residual_mm", 0), "length")],
+        ["A along the column from it (+ towards higher rows)", value_span(data, base + ("residual_mm", 1), "length")],
+        ["A above the wires' surface (- under it)", value_span(data, base + ("off_plane_mm",), "length")],
     ]
-    return table(rows, header=["skin grid", ""])
+    if position.get("cell"):
+        cell = position["cell"]
+        rows.append(["cell (rows, columns)", esc(f"{cell['row']}-{cell['row'] + 1}, {cell['column']}-{cell['column'] + 1}")])
+    html = table(rows, header=["skin grid", ""])
+    grid = data.get("grid") or {}
+    if grid.get("source") == "detected":
+        html += note(f"Grid found on the CT: {grid['rows']} rows x {grid['columns']} columns, wire fit residual "
+                     f"{grid['fit_residual_mm']:.2f} mm RMS.", "ok")
+    if position.get("inside_grid") is False:
+        html += note("A lies outside the grid's wires: its crossing is extrapolated.", "warn")
+    try:
+        from .grid_picture import grid_picture
+
+        png = grid_picture(data, index)
+    except Exception as error:  # noqa: BLE001  a failed picture must not lose the report
+        return html + note(f"the skin grid picture could not be drawn ({type(error).__name__}: {error})")
+    if png is not None:
+        html += figure(png, alt="A on the skin grid", caption="The skin grid seen from behind the prone patient, head up, "
+                       "patient's left (L) on the left: A (green), its nearest crossing (red ring) and its cell "
+                       "(yellow); dashed wires are not seen in the CT.")
+    return html

@@ -12,8 +12,8 @@ from scipy import ndimage
 
 from ..volume import CTVolume
 from . import colours
+from .overlay import Band, Label, Ring, draw_overlay
 from .path_geometry import PathGeometry
-from .raster import blend, draw_text, ring_mask, segment_mask, text_size
 
 # A bone window: cortex and cancellous bone stay distinct, soft tissue and skin still show.
 WINDOW_LEVEL_HU = 300.0
@@ -23,6 +23,7 @@ PICTURE_SIZE = 480
 MIN_FIELD_MM = 100.0
 MARGIN_MM = 25.0  # shown around the path beyond A and C
 SCALE_BAR_MM = 10.0
+LABEL_SIZE = 16  # pixels: point names, orientation letters, the scale bar's length
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,31 +128,29 @@ def edge_letters(plane: SlicePlane, path: PathGeometry) -> dict:
 def slice_picture(ct: CTVolume, plane: SlicePlane, path: PathGeometry, *, needle_diameter_mm: float) -> np.ndarray:
     """(size, size, 3) uint8: the CT on the plane, the needle A->C, rings at A, B, C, orientation letters, a scale bar."""
     picture = windowed_rgb(sample_ct(ct, plane))
-    shape = picture.shape[:2]
     start, c = plane.to_pixels([path.start, path.c])
-    blend(picture, segment_mask(shape, start, c, needle_diameter_mm / plane.pixel_mm), colours.NEEDLE, alpha=0.6)
+    bands = [Band(tuple(start), tuple(c), needle_diameter_mm / plane.pixel_mm, colours.NEEDLE, opacity=0.6)]
+    rings, labels = [], []
     for name, point in path.points.items():
         centre = plane.to_pixels(point)[0]
-        blend(picture, ring_mask(shape, centre, 7.0, 2.0), colours.POINT_COLOURS[name])
-        draw_text(picture, name, (centre[0] + 8, centre[1] - 22), colours.POINT_COLOURS[name], scale=2)
-    _orientation_letters(picture, edge_letters(plane, path))
-    _scale_bar(picture, plane)
-    return picture
+        rings.append(Ring(tuple(centre), 7.0, 2.0, colours.POINT_COLOURS[name]))
+        labels.append(Label(name, (centre[0] + 8, centre[1] - 8), colours.POINT_COLOURS[name], size=LABEL_SIZE,
+                            valign="bottom"))
+    labels += _orientation_letters(plane.size, edge_letters(plane, path))
+    scale_bar, scale_label = _scale_bar(plane)
+    return draw_overlay(picture, bands=bands + [scale_bar], rings=rings, labels=labels + [scale_label])
 
 
-def _orientation_letters(picture, letters) -> None:
-    size = picture.shape[0]
-    w, h = text_size("R")
-    positions = {"left": (6, (size - h) / 2), "right": (size - w - 6, (size - h) / 2),
-                 "top": ((size - w) / 2, 6), "bottom": ((size - w) / 2, size - h - 6)}
-    for edge, letter in letters.items():
-        draw_text(picture, letter, positions[edge], colours.TEXT)
+def _orientation_letters(size: int, letters) -> list:
+    middle = size / 2.0
+    anchors = {"left": ((6, middle), "left", "middle"), "right": ((size - 6, middle), "right", "middle"),
+               "top": ((middle, 6), "centre", "top"), "bottom": ((middle, size - 6), "centre", "bottom")}
+    return [Label(letter, anchors[edge][0], colours.TEXT, size=LABEL_SIZE, align=anchors[edge][1],
+                  valign=anchors[edge][2]) for edge, letter in letters.items()]
 
 
-def _scale_bar(picture, plane: SlicePlane) -> None:
-    size = picture.shape[0]
+def _scale_bar(plane: SlicePlane):
     length = SCALE_BAR_MM / plane.pixel_mm
-    y = size - 14.0
-    blend(picture, segment_mask(picture.shape[:2], (12, y), (12 + length, y), 3.0), colours.TEXT)
-    label = f"{SCALE_BAR_MM:.0f} mm"
-    draw_text(picture, label, (12 + length + 6, y - text_size(label)[1] / 2), colours.TEXT)
+    y = plane.size - 14.0
+    bar = Band((12.0, y), (12.0 + length, y), 3.0, colours.TEXT)
+    return bar, Label(f"{SCALE_BAR_MM:.0f} mm", (12.0 + length + 6, y), colours.TEXT, size=LABEL_SIZE, valign="middle")

@@ -55,11 +55,6 @@ def first_rise(profiles: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return result
 
 
-def first_fall(profiles: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """(m,) position where each profile first drops below LEVEL after starting inside; NaN otherwise."""
-    return first_rise(1.0 - profiles, positions)
-
-
 def fit_plane(x: np.ndarray, y: np.ndarray, z: np.ndarray, *, rounds: int = 3,
               min_tolerance: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     """z = c0 + c1 x + c2 y by least squares, dropping points beyond 3 robust sigmas (at least min_tolerance mm).

@@ -1,0 +1,203 @@
+"""A run's outputs as one transaction: staged in a hidden folder beside --out, swapped in only when complete.
+
+The output folder holds either the previous complete set or the new complete set, never a mix: every
+file is written into `.pvpguide-<name>.<pid>.<random>.tmp/` beside it; on success that folder is
+exchanged with the output folder in one atomic rename (Linux renameat2 RENAME_EXCHANGE; elsewhere two
+renames, with the previous set restored on the next run if a crash falls between them), and the
+previous set, now in the hidden folder, is deleted with every file the new run did not write. A failed
+or interrupted run deletes its hidden folder; one killed outright leaves it, and the next run into the
+same folder removes it. plan.json's `files` section names every file of the set with its SHA-256.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import PVPGuideError
+
+STAGE_PREFIX = ".pvpguide-"
+MANIFEST = "plan.json"
+# Files PVPGuide writes beside a set after the plan run (report redraws, batch's case marker).
+LATER_FILES = ("report.html", "report.pdf", "batch-case.json")
+# Plan folders written before plan.json listed its files: what those versions wrote.
+LEGACY_PATTERNS = ("plan.json", "plan.mrb", "report.html", "report.pdf", "guide_*.stl", "*.png", "batch-case.json",
+                   "sample/ct.nrrd", "sample/labels.nrrd", "sample/parts.nrrd", "sample/truth.json")
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+class OutputFolderError(PVPGuideError):
+    """The output folder cannot take this run's files without losing something the user did not ask to replace."""
+
+
+def sha256_file(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def set_files(folder: Path) -> list:
+    """Relative POSIX names of the regular files under folder (hidden staging folders left out), sorted."""
+    names = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if relative.parts[0].startswith(STAGE_PREFIX):
+            continue
+        if path.is_file() or path.is_symlink():
+            names.append(relative.as_posix())
+    return names
+
+
+def manifest(folder: Path, exclude=(MANIFEST,)) -> dict:
+    """{relative name: SHA-256} of every file of the set except plan.json itself."""
+    return {name: sha256_file(folder / name) for name in set_files(folder) if name not in exclude}
+
+
+def _recorded_files(folder: Path):
+    """The `files` section of folder/plan.json (None: no PVPGuide plan.json; {} with `legacy`: an older plan)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None, False
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("pvpguide.plan/"):
+        return None, False
+    files = data.get("files")
+    if isinstance(files, dict):
+        return files, False
+    return {}, True
+
+
+def foreign_files(folder: Path) -> list:
+    """Files in an existing output folder that PVPGuide did not write (so a new run must not replace them)."""
+    if not folder.exists():
+        return []
+    names = set_files(folder)
+    recorded, legacy = _recorded_files(folder)
+    if recorded is None:  # no PVPGuide plan here: only a batch case marker may be ours
+        return [name for name in names if name != "batch-case.json"]
+    allowed = set(LATER_FILES) | set(recorded) | {MANIFEST}
+    return [name for name in names if name not in allowed
+            and not (legacy and any(fnmatch.fnmatchcase(name, pattern) for pattern in LEGACY_PATTERNS))]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stage_name(out: Path) -> str:
+    return f"{STAGE_PREFIX}{out.name}."
+
+
+def remove_stale_stages(out: Path) -> None:
+    """Hidden folders of runs into `out` that were killed (their process is gone); restore a set lost mid-swap."""
+    parent = out.parent
+    if not parent.is_dir():
+        return
+    for candidate in sorted(parent.glob(_stage_name(out) + "*")):
+        parts = candidate.name[len(_stage_name(out)):].split(".")
+        if not parts or not parts[0].isdigit() or _pid_alive(int(parts[0])):
+            continue
+        if parts[-1] == "old" and not out.exists():
+            os.rename(candidate, out)  # the fallback swap was cut between its two renames
+            continue
+        shutil.rmtree(candidate, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux); False when the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(str(a)), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: file system or kernel without exchange
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+class OutputTransaction:
+    """Stage a run's files, then put them in place as one set (see the module docstring).
+
+    with OutputTransaction(out) as stage:  # stage: the folder to write every output into
+        ...                                  # leaving the block normally commits; an exception discards
+    """
+
+    def __init__(self, out):
+        self.requested = Path(out)
+        self.out = Path(os.path.realpath(self.requested))  # a symlinked --out: its target is replaced
+        self.stage: Path | None = None
+
+    def __enter__(self) -> Path:
+        remove_stale_stages(self.out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.stage = Path(tempfile.mkdtemp(prefix=f"{_stage_name(self.out)}{os.getpid()}.", suffix=".tmp",
+                                           dir=self.out.parent))
+        return self.stage
+
+    def __exit__(self, kind, value, tb) -> bool:
+        try:
+            if kind is None:
+                self._commit()
+        finally:
+            if self.stage is not None and self.stage.exists():
+                shutil.rmtree(self.stage, ignore_errors=True)
+        return False
+
+    def _commit(self) -> None:
+        stage = self.stage
+        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it private; the output folder gets normal permissions
+        if not self.out.exists():
+            os.rename(stage, self.out)
+            return
+        if _exchange(stage, self.out):
+            return  # stage now holds the previous set; __exit__ deletes it
+        old = self.out.parent / f"{_stage_name(self.out)}{os.getpid()}.{os.urandom(4).hex()}.old"
+        os.rename(self.out, old)
+        os.rename(stage, self.out)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def check_output_folder(out, inputs=()) -> Path:
+    """Refuse an output folder whose replacement would lose something: a file, inputs inside it, foreign files."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"--out {out} is a file, not a folder; give a folder for the outputs")
+    real_out = Path(os.path.realpath(out))
+    for given in inputs:
+        if given is None:
+            continue
+        real = Path(os.path.realpath(given))
+        if real == real_out or real_out in real.parents:
+            raise OutputFolderError(f"the input {given} lies inside --out {out}, whose contents this run replaces; "
+                                    "choose another --out (or move the input out of it)")
+    foreign = foreign_files(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise OutputFolderError(f"--out {out} holds {len(foreign)} file(s) PVPGuide did not write ({shown}); a run "
+                                "replaces the folder's contents: choose a new or empty folder, or move those files")
+    return out
