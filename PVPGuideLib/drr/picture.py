@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report.raster import blend, disc_mask, draw_text, ring_mask, segment_mask
+from ..report.overlay import Band, Label, Ring, draw_overlay
 from .project import DRR
 
 NEEDLE_COLOUR = (255, 200, 0)
@@ -14,7 +14,7 @@ MEDIAL_COLOUR = (255, 120, 255)
 
 
 def drr_rgb(drr: DRR, *, b=None, c=None, a=None, checkpoint=None, cement: DRR | None = None) -> np.ndarray:
-    """(rows, columns, 3) uint8: the DRR (bone bright), the needle A/B -> C, the checkpoint and the cement's outline.
+    """(rows, columns, 3) uint8: the DRR (bone bright), the needle A/B -> C, the checkpoint and the cement (tinted).
 
     On the lateral view the checkpoint is the posterior-wall crossing; on the AP view also the pedicle's medial
     wall at that depth, in green when the path is still lateral to it there and red when it has crossed it.
@@ -26,21 +26,20 @@ def drr_rgb(drr: DRR, *, b=None, c=None, a=None, checkpoint=None, cement: DRR | 
     low, high = np.percentile(covered, [2.0, 99.8]) if covered.size else (0.0, 1.0)
     grey = np.clip((shown - low) / max(high - low, 1e-6), 0.0, 1.0)
     picture = np.repeat(np.rint(255 * grey)[..., None], 3, axis=2).astype(np.uint8)
-    shape = picture.shape[:2]
     if cement is not None:
-        blend(picture, cement.line_integral > 0.5, CEMENT_COLOUR, alpha=0.45)
+        covered = cement.line_integral > 0.5
+        picture[covered] = np.rint(0.55 * picture[covered] + 0.45 * np.asarray(CEMENT_COLOUR)).astype(np.uint8)
+    bands, rings = [], []
     if b is not None and c is not None:
         start = a if a is not None else b
         p, q = drr.pixel_of([start, c])
-        blend(picture, segment_mask(shape, p, q, 3.0), NEEDLE_COLOUR)
-        blend(picture, ring_mask(shape, q, 5.0), NEEDLE_COLOUR)
+        bands.append(Band(tuple(p), tuple(q), 3.0, NEEDLE_COLOUR))
+        rings.append(Ring(tuple(q), 5.0, 2.0, NEEDLE_COLOUR))
     if checkpoint is not None:
-        colour = CHECK_COLOURS[checkpoint.passes]
         wall = drr.pixel_of(checkpoint.wall_point)[0]
-        blend(picture, disc_mask(shape, wall, 4.0), colour)
+        rings.append(Ring(tuple(wall), 2.5, 5.0, CHECK_COLOURS[checkpoint.passes]))  # a filled dot
         if drr.view == "ap":
             medial = drr.pixel_of(checkpoint.medial_point)[0]
-            blend(picture, segment_mask(shape, medial - (0, 12), medial + (0, 12), 2.0), MEDIAL_COLOUR)
-    # The picture font has few glyphs (the report draws more with VTK): "AP" and "L" (lateral).
-    draw_text(picture, "AP" if drr.view == "ap" else "L", (4, 4), (255, 255, 255))
-    return picture
+            bands.append(Band((medial[0], medial[1] - 12), (medial[0], medial[1] + 12), 2.0, MEDIAL_COLOUR))
+    title = "true AP" if drr.view == "ap" else "true lateral"
+    return draw_overlay(picture, bands=bands, rings=rings, labels=[Label(title, (4, 4), (255, 255, 255))])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..report.raster import blend, draw_text, segment_mask, text_size
+from ..report.overlay import Band, Label, draw_overlay
 from .heights import HEIGHT_NAMES, BodyHeights
 
 PIXEL_MM = 0.5
@@ -37,15 +37,15 @@ def mid_sagittal_rgb(ct, analysis, heights: BodyHeights, *, extra_heights=()) ->
         p = analysis.to_local(point_ras)[0]
         return ZOOM * np.array([(p[1] - y0 + HALF_SIZE_MM) / PIXEL_MM, (z0 - p[2] + HALF_SIZE_MM) / PIXEL_MM])
 
+    bands, labels = [], []
     for other in extra_heights:
         for name in HEIGHT_NAMES:
             bottom, top = other.segments_ras[name]
-            blend(picture, segment_mask(picture.shape[:2], pixel(bottom), pixel(top), 1.5), HEIGHT_COLOURS[name])
+            bands.append(Band(tuple(pixel(bottom)), tuple(pixel(top)), 1.5, HEIGHT_COLOURS[name]))
     for name in HEIGHT_NAMES:
         bottom, top = heights.segments_ras[name]
         p, q = pixel(bottom), pixel(top)
-        blend(picture, segment_mask(picture.shape[:2], p, q, 3.0), HEIGHT_COLOURS[name])
-        label = f"{heights.heights_mm[name]:.1f}"
-        width, height = text_size(label)
-        draw_text(picture, label, (q[0] - 0.5 * width, q[1] - height - 6), HEIGHT_COLOURS[name])
-    return picture
+        bands.append(Band(tuple(p), tuple(q), 3.0, HEIGHT_COLOURS[name]))
+        labels.append(Label(f"{heights.heights_mm[name]:.1f}", (q[0], q[1] - 6), HEIGHT_COLOURS[name], align="centre",
+                            valign="bottom"))
+    return draw_overlay(picture, bands=bands, labels=labels)
