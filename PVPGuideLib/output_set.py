@@ -6,7 +6,8 @@ exchanged with the output folder in one atomic rename (Linux renameat2 RENAME_EX
 renames, with the previous set restored on the next run if a crash falls between them), and the
 previous set, now in the hidden folder, is deleted with every file the new run did not write. A failed
 or interrupted run deletes its hidden folder; one killed outright leaves it, and the next run into the
-same folder removes it. plan.json's `files` section names every file of the set with its SHA-256.
+same folder removes it. The set's manifest (plan.json for plan/demo, score.json for score) names every
+other file of the set with its SHA-256 in its `files` section.
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ from .errors import PVPGuideError
 
 STAGE_PREFIX = ".pvpguide-"
 MANIFEST = "plan.json"
-# Files PVPGuide writes beside a set after the plan run (report redraws, batch's case marker).
-LATER_FILES = ("report.html", "report.pdf", "batch-case.json")
-# Plan folders written before plan.json listed its files: what those versions wrote.
-LEGACY_PATTERNS = ("plan.json", "plan.mrb", "report.html", "report.pdf", "guide_*.stl", "*.png", "batch-case.json",
-                   "sample/ct.nrrd", "sample/labels.nrrd", "sample/parts.nrrd", "sample/truth.json")
+# The file that names a set's other files (`files`: name -> SHA-256), by the command that writes the set.
+MANIFESTS = {"plan.json": "pvpguide.plan/", "score.json": "pvpguide.score/"}
+# Files PVPGuide writes beside a set after its run (report redraws, batch's case marker).
+LATER_FILES = {"plan.json": ("report.html", "report.pdf", "batch-case.json"), "score.json": ("batch-case.json",)}
+# Folders written before the manifest listed its files: what those versions wrote.
+LEGACY_PATTERNS = {
+    "plan.json": ("plan.json", "plan.mrb", "report.html", "report.pdf", "guide_*.stl", "*.png", "batch-case.json",
+                  "sample/ct.nrrd", "sample/labels.nrrd", "sample/parts.nrrd", "sample/truth.json"),
+    "score.json": ("score.json", "projection_*.png", "conventional_projection_*.png", "batch-case.json"),
+}
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -58,35 +64,48 @@ def set_files(folder: Path) -> list:
 
 
 def manifest(folder: Path, exclude=(MANIFEST,)) -> dict:
-    """{relative name: SHA-256} of every file of the set except plan.json itself."""
+    """{relative name: SHA-256} of every file of the set except the manifest (plan.json, score.json) itself."""
     return {name: sha256_file(folder / name) for name in set_files(folder) if name not in exclude}
 
 
-def _recorded_files(folder: Path):
-    """The `files` section of folder/plan.json (None: no PVPGuide plan.json; {} with `legacy`: an older plan)."""
-    try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None, False
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("pvpguide.plan/"):
-        return None, False
-    files = data.get("files")
-    if isinstance(files, dict):
-        return files, False
-    return {}, True
+def _recorded_files(folder: Path, kinds=tuple(MANIFESTS)):
+    """Names PVPGuide wrote in folder, from its plan.json or score.json (None: no PVPGuide manifest there).
+
+    A manifest's own name, its `files` and the files written beside it later are PVPGuide's; a manifest
+    without `files` (an older version) also claims what that version wrote (LEGACY_PATTERNS).
+    """
+    recorded, patterns = None, []
+    for name in kinds:
+        schema = MANIFESTS[name]
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(schema):
+            continue
+        recorded = (recorded or set()) | {name} | set(LATER_FILES[name])
+        files = data.get("files")
+        if isinstance(files, dict):
+            recorded |= set(files)
+        else:
+            patterns.extend(LEGACY_PATTERNS[name])
+    return recorded, patterns
 
 
-def foreign_files(folder: Path) -> list:
-    """Files in an existing output folder that PVPGuide did not write (so a new run must not replace them)."""
+def foreign_files(folder: Path, manifest_name: str = MANIFEST) -> list:
+    """Files in an existing output folder that this kind of run did not write (so it must not replace them).
+
+    manifest_name: the run's manifest (plan.json for plan/demo, score.json for score); a set of the other
+    kind (a plan folder given to score) is not this run's to replace.
+    """
     if not folder.exists():
         return []
     names = set_files(folder)
-    recorded, legacy = _recorded_files(folder)
-    if recorded is None:  # no PVPGuide plan here: only a batch case marker may be ours
+    recorded, patterns = _recorded_files(folder, (manifest_name,))
+    if recorded is None:  # no PVPGuide manifest here: only a batch case marker may be ours
         return [name for name in names if name != "batch-case.json"]
-    allowed = set(LATER_FILES) | set(recorded) | {MANIFEST}
-    return [name for name in names if name not in allowed
-            and not (legacy and any(fnmatch.fnmatchcase(name, pattern) for pattern in LEGACY_PATTERNS))]
+    return [name for name in names if name not in recorded
+            and not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -182,7 +201,7 @@ def _umask() -> int:
     return current
 
 
-def check_output_folder(out, inputs=()) -> Path:
+def check_output_folder(out, inputs=(), manifest_name: str = MANIFEST) -> Path:
     """Refuse an output folder whose replacement would lose something: a file, inputs inside it, foreign files."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -195,7 +214,7 @@ def check_output_folder(out, inputs=()) -> Path:
         if real == real_out or real_out in real.parents:
             raise OutputFolderError(f"the input {given} lies inside --out {out}, whose contents this run replaces; "
                                     "choose another --out (or move the input out of it)")
-    foreign = foreign_files(out)
+    foreign = foreign_files(out, manifest_name)
     if foreign:
         shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
         raise OutputFolderError(f"--out {out} holds {len(foreign)} file(s) PVPGuide did not write ({shown}); a run "

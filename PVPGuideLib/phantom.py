@@ -114,7 +114,7 @@ def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, 
     wedge_fraction : anterior height loss of L1, 0-0.5. bone_density : 'low', 'osteoporotic' or 'normal'.
     noise_sigma : Gaussian noise in HU (0 for none), seeded by `seed`.
     biconcave_fraction : middle height loss of L1 (both endplates dented), 0-0.6.
-    crush_fraction : uniform height loss of L1 (superior endplate lowered), 0-0.9; fractions combine, and L1
+    crush_fraction : uniform height loss of L1 (half at each endplate), 0-0.9; fractions combine, and L1
     keeps at least MIN_BODY_HEIGHT_MM at its anterior, middle and posterior heights.
     skin_grid : a phantom_grid.GridLayout to lay a grid locator on the back (its truth under
     truth['skin_grid']), or None.

@@ -209,7 +209,9 @@ class Vertebra:
     lamina: Rod
     spinous: Rod
     biconcave_fraction: float = 0.0  # middle height lost, shared by both endplates (Genant biconcave)
-    crush_fraction: float = 0.0  # height lost uniformly, the superior endplate lowered (Genant crush)
+    # Height lost uniformly (Genant crush), half from each endplate: the body shrinks towards its mid-height, where
+    # the pedicles join it, so the posterior elements stay attached and the neighbours stay in place.
+    crush_fraction: float = 0.0
 
     @property
     def name(self) -> str:
@@ -245,7 +247,7 @@ class Vertebra:
     @property
     def z_inferior_rim(self) -> float:
         """The inferior endplate's height at its rim (where a biconcave depression ends)."""
-        return -0.5 * self.spec.height
+        return -0.5 * self.spec.height * (1.0 - self.crush_fraction)
 
     def concavity(self, x, y):
         """Depth profile of a biconcave depression: 1 at the body centre, 0 at the walls; and its gradient.
@@ -272,7 +274,7 @@ class Vertebra:
         # A wedge fracture tilts the superior endplate about its posterior edge (posterior height kept); a crush
         # lowers it uniformly; a biconcave fracture dents it towards the centre.
         h = self.spec.height
-        flat = 0.5 * h - self.crush_fraction * h - self.wedge_slope * (y - self.posterior_y)
+        flat = 0.5 * h * (1.0 - self.crush_fraction) - self.wedge_slope * (y - self.posterior_y)
         return flat - self._dent() * self.concavity(x, y)[0]
 
     def z_mid(self, y, x=0.0):
@@ -390,7 +392,7 @@ def build_spine(wedge_fraction: float = 0.0, biconcave_fraction: float = 0.0,
     """T12, L1, L2 stacked along S in the anatomical frame (origin: centre of the intact L1 body).
 
     The fractions deform L1 only: wedge (anterior height lost), biconcave (middle height lost, both endplates
-    dented), crush (height lost uniformly; the space left is disc-like soft tissue).
+    dented), crush (height lost uniformly, half at each endplate; the space left is disc-like soft tissue).
     """
     specs = {s.name: s for s in LEVEL_SPECS}
     l1, t12, l2 = specs["L1"], specs["T12"], specs["L2"]
@@ -415,7 +417,7 @@ def build_spine(wedge_fraction: float = 0.0, biconcave_fraction: float = 0.0,
 
 def column_z_range(spine) -> tuple[float, float]:
     """Anatomical S range from the lowest to the highest endplate."""
-    lows = [v.origin[2] + v.z_inferior_rim for v in spine]
+    lows = [v.origin[2] - 0.5 * v.spec.height for v in spine]
     highs = [v.origin[2] + 0.5 * v.spec.height for v in spine]
     return min(lows), max(highs)
 

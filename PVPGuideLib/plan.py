@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import geometry
+from .errors import PVPGuideError
 from .geometry import GridPosition, NeedleAngles, PathLengths, SkinGrid, VertebraFrame, as_point
 from .needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
 from .skin import SkinEntryStatus, SkinSurface, find_skin_entry
@@ -131,7 +132,8 @@ def build_plan(ct: CTVolume, skin: SkinSurface | None, trajectories, *, needle_g
     needle_outer_diameter_mm(needle_gauge)  # validates the gauge
     trajectories = tuple(trajectories)
     if not trajectories:
-        raise ValueError("a plan needs at least one trajectory (B and C for one side of one level)")
+        raise PVPGuideError("a plan needs at least one trajectory: give B and C (or a vertebra label) for one side of "
+                            "one level")
     all_warnings = list(warnings)
     for t in trajectories:
         all_warnings.extend(f"{t.level or 'level ?'} {t.side}: {w}" for w in t.warnings)

@@ -11,10 +11,16 @@ lies in front of the laminae), B is where it first meets bone.
 A (skin entry): C->B extended to the skin (plan.plan_trajectory).
 These are the rules the bundled phantom's ground truth is built with (phantom.py).
 
-Adjustment (reported, never silent): when the path built by these rules fails a neural-safety check for the
-needle (spinal canal, medial pedicle wall or lateral escape, safety.py), C is slid along the anterior-third
-line towards the midline in ADJUST_STEP_MM steps, but kept at least MIN_CROSSING_MM across it, until none of
-those checks fails. The proposal section of plan.json then gives the SPEC point, the shift and why.
+Adjustment (reported, never silent): when the path built by these rules fails a neural-safety check for
+the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, safety.py), C is slid
+along the anterior-third line towards the midline in ADJUST_STEP_MM steps, but kept at least C_ACROSS_TARGET_MM
+across it: to the first position where those checks all pass, else the first where none fails. The proposal
+section of plan.json then gives the SPEC point, the shift and why.
+
+Gauge fallback (SPEC 5): when neither side passes with the requested needle, the thinner gauges are tried in
+turn and the largest (thickest) gauge with a passing side is used and reported. When none passes, the level's
+proposal says "no safe unilateral path at this level" with the figures, and offers bilateral non-crossing
+paths: on each side C on the ipsilateral pedicle's axis line at the anterior third, kept on its own side.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .needles import needle_outer_diameter_mm, thinner_gauges
 from .plan import Plan, Trajectory, build_plan, plan_trajectory
 from .safety import SafetyReport, check_safety, verdict_rank
 from .skin import SkinSurface
@@ -37,7 +44,11 @@ B_SEARCH_BEHIND_MM = 70.0
 LINE_STEP_MM = 0.1
 ADJUST_STEP_MM = 0.5
 MIN_CROSSING_MM = 2.0
-NEURAL_CHECKS = ("spinal_canal", "medial_pedicle_wall", "lateral_escape")
+# Where the proposal itself places or slides C, it keeps this much across, not the bare SPEC 5 limit: the
+# midsagittal plane is itself measured (about half a voxel of the body's outline each side), and a C put on
+# the limit would pass or warn by chance.
+C_ACROSS_TARGET_MM = MIN_CROSSING_MM + 1.0
+NEURAL_CHECKS = ("spinal_canal", "medial_pedicle_wall", "lateral_escape", "path_in_bone")
 SIDES = ("left", "right")
 OTHER_SIDE = {"left": "right", "right": "left"}
 
@@ -64,59 +75,125 @@ class ProposedPoints:
 
 
 def propose_points(analysis: VertebraAnalysis, side: str, *, needle_gauge: int = 13, adjust: bool = True,
-                   depth_fraction: float = C_DEPTH_FRACTION,
-                   anterior_margin_mm: float = C_ANTERIOR_MARGIN_MM) -> ProposedPoints:
+                   depth_fraction: float = C_DEPTH_FRACTION, anterior_margin_mm: float = C_ANTERIOR_MARGIN_MM,
+                   crossing: bool = True) -> ProposedPoints:
     """B and C for a puncture `side` ('left' or 'right') by the rules in this module's docstring.
 
-    adjust=False gives the SPEC construction alone, even when its path fails a safety check.
+    adjust=False gives the SPEC construction alone, even when its path fails a safety check. crossing=False: the
+    bilateral non-crossing C (on the ipsilateral pedicle's axis line, kept on its own side), never adjusted.
     """
     if side not in SIDES:
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
-    c_local, c_rule, fraction, to_cortex = _target(analysis, OTHER_SIDE[side], depth_fraction, anterior_margin_mm)
+    if crossing:
+        c_local, c_rule, fraction, to_cortex = _target(analysis, OTHER_SIDE[side], depth_fraction, anterior_margin_mm)
+    else:
+        c_local, c_rule, fraction, to_cortex = _own_side_target(analysis, side, depth_fraction, anterior_margin_mm)
+        adjust = False
     b_local, b_rule, notes = _bony_entry(analysis, side)
     points = ProposedPoints(analysis.level, side, analysis.to_ras(b_local)[0], analysis.to_ras(c_local)[0], c_rule,
                             fraction, to_cortex, b_rule, tuple(notes))
-    return _adjusted(analysis, points, c_local, needle_gauge) if adjust else points
+    if not adjust:
+        return points
+    points, c_local = _across(analysis, points, c_local)
+    return _adjusted(analysis, points, c_local, needle_gauge)
+
+
+def _across(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray):
+    """C moved to C_ACROSS_TARGET_MM across the midline when the SPEC line puts it nearer or on the entry side (a
+    strongly converging contralateral pedicle's medial border crosses the midline before the anterior third)."""
+    towards_other = 1.0 if points.side == "left" else -1.0
+    midline_x = float(analysis.body.centre[0])
+    across = towards_other * (c_local[0] - midline_x)
+    if across >= C_ACROSS_TARGET_MM:
+        return points, c_local
+    x = midline_x + towards_other * C_ACROSS_TARGET_MM
+    moved = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
+    adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": float(abs(x - c_local[0])),
+                  "reason": f"the SPEC line puts C {across:.1f} mm across the midline (SPEC 5 wants "
+                            f"{MIN_CROSSING_MM:g} mm on the side opposite the entry); C moved {abs(x - c_local[0]):.1f} "
+                            f"mm, to {C_ACROSS_TARGET_MM:g} mm across, along the anterior third"}
+    return replace(points, c=analysis.to_ras(moved)[0], c_rule=points.c_rule + "+across",
+                    adjustment=adjustment), moved
+
+
+def _neural_verdict(report: SafetyReport) -> str:
+    """The worst verdict of the neural-safety checks (the ones moving C can change)."""
+    return min((c.verdict for c in report.checks if c.name in NEURAL_CHECKS), key=verdict_rank)
 
 
 def _neural_failures(report: SafetyReport) -> list[str]:
-    return [c.name for c in report.checks if c.name in NEURAL_CHECKS and c.verdict == "fail"]
+    return [c.name for c in report.checks if c.name in NEURAL_CHECKS and c.verdict != "pass"]
 
 
 def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray, needle_gauge: int):
-    """Slide C towards the midline (rule in the module docstring) while the path fails a neural check."""
+    """Slide C towards the midline (rule in the module docstring) when the path fails a neural check: to the first
+    position where they all pass, else the first where none fails, else the SPEC points, marked. A path that only
+    warns keeps the SPEC points (the gauge fallback of propose_level may still find a passing needle)."""
     report = check_safety(analysis, b=points.b, c=points.c, side=points.side, needle_gauge=needle_gauge)
-    failed = _neural_failures(report)
-    if not failed:
+    if _neural_verdict(report) != "fail":
         return points
     towards_midline = -1.0 if points.side == "left" else 1.0  # C lies contralateral: on +x for a left puncture
     midline_x = analysis.body.centre[0]
-    reasons = ", ".join(f"{name} {report.value(name):.1f} mm" for name in failed)
-    shift = 0.0
+    reasons = ", ".join(f"{name} {report.value(name):.1f} mm ({report.check(name).verdict})"
+                        for name in _neural_failures(report))
+    shift, fallback = 0.0, None
     while True:
         shift += ADJUST_STEP_MM
         x = c_local[0] + towards_midline * shift
-        if -towards_midline * (x - midline_x) < MIN_CROSSING_MM:
-            note = (f"the SPEC path fails {reasons}; moving C towards the midline (up to {MIN_CROSSING_MM:g} mm "
-                    "across it) did not help, so the SPEC points are kept and marked")
-            return replace(points, notes=points.notes + (note,))
+        if -towards_midline * (x - midline_x) < C_ACROSS_TARGET_MM:
+            break
         candidate = np.array([x, c_local[1], analysis.endplates.mid_z(x, c_local[1])])
         c = analysis.to_ras(candidate)[0]
         trial = check_safety(analysis, b=points.b, c=c, side=points.side, needle_gauge=needle_gauge)
-        if not _neural_failures(trial) and trial.value("anterior_cortex") is not None:
-            adjustment = {"spec_C": [float(v) for v in points.c], "C_shift_mm": shift,
-                          "reason": f"the SPEC path fails {reasons} for a {needle_gauge}G needle; C moved {shift:g} mm "
-                                    "towards the midline along the anterior third"}
-            return replace(points, c=c, c_rule=points.c_rule + "+adjusted",
-                            c_depth_fraction=points.c_depth_fraction, adjustment=adjustment)
+        verdict = _neural_verdict(trial)
+        if trial.value("anterior_cortex") is None or verdict == "fail":
+            continue
+        if verdict == "pass":
+            fallback = (shift, c)
+            break
+        if fallback is None:
+            fallback = (shift, c)  # the first position that no longer fails, kept unless one passes
+    if fallback is None:
+        note = (f"the SPEC path gives {reasons}; moving C towards the midline (up to {C_ACROSS_TARGET_MM:g} mm "
+                "across it) did not make it better, so the SPEC points are kept")
+        return replace(points, notes=points.notes + (note,))
+    shift, c = fallback
+    spec_c = points.adjustment["spec_C"] if points.adjustment else [float(v) for v in points.c]
+    adjustment = {"spec_C": spec_c, "C_shift_mm": shift,
+                  "reason": f"the SPEC path gives {reasons} for a {needle_gauge}G needle; C moved {shift:g} mm "
+                            "towards the midline along the anterior third"}
+    return replace(points, c=c, c_rule=points.c_rule + "+adjusted", c_depth_fraction=points.c_depth_fraction,
+                    adjustment=adjustment)
+
+
+def _own_side_target(analysis: VertebraAnalysis, side: str, depth_fraction: float, margin: float):
+    """C of a bilateral non-crossing path: on the ipsilateral pedicle's axis line, at least MIN_CROSSING_MM on the
+    entry side of the midsagittal plane."""
+    pedicle = analysis.pedicles[side]
+    own = -1.0 if side == "left" else 1.0
+    midline_x = float(analysis.body.centre[0])
+
+    def x_of(y):
+        x = 0.5 * (pedicle.border_x("medial", y) + pedicle.border_x("lateral", y))
+        return midline_x + own * np.maximum(own * (x - midline_x), MIN_CROSSING_MM)
+
+    c, rule, fraction, to_cortex = _target_on_line(analysis, x_of, f"{side} pedicle's axis line", depth_fraction,
+                                                   margin)
+    return c, rule + "+own_side", fraction, to_cortex
 
 
 def _target(analysis: VertebraAnalysis, contralateral: str, depth_fraction: float, margin: float):
-    pedicle, endplates, body = analysis.pedicles[contralateral], analysis.endplates, analysis.body
+    pedicle = analysis.pedicles[contralateral]
+    return _target_on_line(analysis, lambda y: pedicle.border_x("medial", y),
+                           f"{contralateral} pedicle's medial border line", depth_fraction, margin)
+
+
+def _target_on_line(analysis: VertebraAnalysis, x_of, what: str, depth_fraction: float, margin: float):
+    endplates, body = analysis.endplates, analysis.body
 
     def point(y):
         y = np.asarray(y, dtype=float)
-        x = pedicle.border_x("medial", y)
+        x = x_of(y)
         return np.stack([x, y, endplates.mid_z(x, y)], axis=-1)
 
     per_y = float(np.linalg.norm(point(1.0) - point(0.0)))  # line length per mm along the anterior axis
@@ -125,8 +202,8 @@ def _target(analysis: VertebraAnalysis, contralateral: str, depth_fraction: floa
     inside = analysis.body_at(analysis.to_ras(point(ys)))
     entered = np.flatnonzero(inside > 0.5)
     if entered.size == 0:
-        raise VertebraError(f"{analysis.level or 'the vertebra'}: the {contralateral} pedicle's medial border line, "
-                            "carried to mid-height, never enters the vertebral body; check the segmentation")
+        raise VertebraError(f"{analysis.level or 'the vertebra'}: the {what}, carried to mid-height, never enters "
+                            "the vertebral body; check the segmentation")
     start = int(entered[0])
     # The anterior surface: coming back along the line from in front of the body, where it first meets the body
     # (holes inside the body, a fracture cleft or a gap in the segmentation, do not end it).
@@ -186,15 +263,35 @@ class SideProposal:
 
 
 def plan_side(ct: CTVolume, skin: SkinSurface | None, analysis: VertebraAnalysis, side: str, *,
-              needle_gauge: int = 13) -> SideProposal:
-    """Propose B and C for `side`, find A and the measurements, check safety, attach the plan.json sections."""
-    points = propose_points(analysis, side, needle_gauge=needle_gauge)
+              needle_gauge: int = 13, crossing: bool = True) -> SideProposal:
+    """Propose B and C for `side`, find A and the measurements, check safety, attach the plan.json sections.
+
+    crossing=False: the bilateral non-crossing path (C on its own side)."""
+    points = propose_points(analysis, side, needle_gauge=needle_gauge, crossing=crossing)
     trajectory = plan_trajectory(ct, skin, b=points.b, c=points.c, side=side, level=analysis.level,
                                  landmarks=analysis.landmarks())
-    safety = check_safety(analysis, a=trajectory.a, b=points.b, c=points.c, side=side, needle_gauge=needle_gauge)
+    safety = check_safety(analysis, a=trajectory.a, b=points.b, c=points.c, side=side, needle_gauge=needle_gauge,
+                          crossing=crossing)
+    thin = _thin_body_note(analysis, points, safety)
+    if thin:
+        points = replace(points, notes=points.notes + (thin,))
     trajectory.sections["safety"] = safety.to_json()
     trajectory.sections["proposal"] = points.to_json()
     return SideProposal(points, trajectory, safety)
+
+
+def _thin_body_note(analysis: VertebraAnalysis, points: ProposedPoints, safety: SafetyReport) -> str | None:
+    """When the body (a collapsed one) cannot hold the tip between its endplates or behind its anterior cortex, the
+    measured figures in words; None when it can."""
+    names = ("superior_endplate", "inferior_endplate", "anterior_cortex")
+    if all(safety.check(n) is None or safety.check(n).verdict == "pass" for n in names):
+        return None
+    x, y, _ = analysis.to_local(points.c)[0]
+    height = float(analysis.endplates.superior_z(x, y) - analysis.endplates.inferior_z(x, y))
+    d = safety.needle_outer_diameter_mm
+    figures = ", ".join(f"{n.replace('_', ' ')} {_mm(safety.value(n))}" for n in names)
+    return (f"the body is {height:.1f} mm high at C: a {safety.needle_gauge}G needle ({d:.2f} mm) leaves "
+            f"{max(0.0, 0.5 * (height - d)):.1f} mm to each endplate at best (2 mm wanted); measured {figures}")
 
 
 @dataclass(frozen=True)
@@ -229,37 +326,113 @@ def _mm(value) -> str:
     return "n/a" if value is None else f"{value:.1f} mm"
 
 
+def passes(report: SafetyReport) -> bool:
+    """The needle passes the neural checks (canal, medial wall, lateral escape, path in bone): what a thinner needle
+    can change. The other checks (endplates of a collapsed body, the plausibility cap) still set the verdict."""
+    return _neural_verdict(report) == "pass"
+
+
+NO_SAFE_UNILATERAL = "no safe unilateral path at this level"
+
+
 @dataclass(frozen=True, eq=False)
 class LevelProposal:
-    """Both sides of one vertebra proposed and checked, the side recommended, the sides put into the plan."""
+    """Both sides of one vertebra proposed and checked, the side recommended, the sides put into the plan.
+
+    needle_gauge : the gauge of `sides` (the largest that passes, after a fallback); gauge_trials : per gauge
+    tried, each side's verdict and smallest neural clearance; no_safe_path : the explanation when no gauge
+    passes on either side (None otherwise); bilateral : the non-crossing alternative offered then (side ->
+    SideProposal) and its gauge.
+    """
 
     analysis: VertebraAnalysis
     sides: dict
     recommendation: SideRecommendation
     planned_sides: tuple[str, ...]
+    needle_gauge: int = 13
+    gauge_trials: tuple = ()
+    no_safe_path: str | None = None
+    bilateral: dict | None = None
+    bilateral_gauge: int | None = None
 
     def to_json(self) -> dict:
         data = self.recommendation.to_json()
         data["planned_sides"] = list(self.planned_sides)
-        data["sides"] = {side: {"safety_verdict": p.safety.verdict, "failed": [c.name for c in p.safety.checks
-                                                                            if c.verdict == "fail"],
-                                "C_shift_mm": None if p.points.adjustment is None else p.points.adjustment["C_shift_mm"]}
-                         for side, p in sorted(self.sides.items())}
+        data["needle_gauge"] = self.needle_gauge
+        data["gauge_trials"] = list(self.gauge_trials)
+        data["no_safe_unilateral_path"] = self.no_safe_path
+        data["sides"] = {side: _side_json(p) for side, p in sorted(self.sides.items())}
+        if self.bilateral is not None:
+            data["bilateral_alternative"] = {
+                "needle_gauge": self.bilateral_gauge,
+                "sides": {side: {**_side_json(p), "B": _list(p.points.b), "C": _list(p.points.c),
+                                 "A": None if p.trajectory.a is None else _list(p.trajectory.a)}
+                          for side, p in sorted(self.bilateral.items())}}
         return data
+
+
+def _list(v) -> list[float]:
+    return [float(x) for x in np.asarray(v).ravel()]
+
+
+def _side_json(p: SideProposal) -> dict:
+    return {"safety_verdict": p.safety.verdict, "failed": [c.name for c in p.safety.checks if c.verdict == "fail"],
+            "warned": [c.name for c in p.safety.checks if c.verdict == "warn"],
+            "needle_gauge": p.safety.needle_gauge,
+            "C_shift_mm": None if p.points.adjustment is None else p.points.adjustment["C_shift_mm"]}
+
+
+def _trial(gauge: int, sides: dict) -> dict:
+    return {"needle_gauge": gauge, "passes": any(passes(p.safety) for p in sides.values()),
+            "sides": {s: {"verdict": p.safety.verdict, "canal_mm": p.safety.value("spinal_canal"),
+                          "medial_wall_mm": p.safety.value("medial_pedicle_wall"),
+                          "path_in_bone_percent": p.safety.value("path_in_bone")} for s, p in sorted(sides.items())}}
+
+
+def _no_safe_text(trials) -> str:
+    parts = []
+    for t in trials:
+        sides = "; ".join(f"{s} canal {_mm(v['canal_mm'])}, medial wall {_mm(v['medial_wall_mm'])}, "
+                          f"in bone {v['path_in_bone_percent']:.0f} %" for s, v in t["sides"].items())
+        parts.append(f"{t['needle_gauge']}G: {sides}")
+    return f"{NO_SAFE_UNILATERAL} (no gauge passes on either side: " + " | ".join(parts) + ")"
 
 
 PLAN_SIDES = ("left", "right", "both", "auto")
 
 
 def propose_level(ct: CTVolume, skin: SkinSurface | None, analysis: VertebraAnalysis, *, side: str = "auto",
-                  needle_gauge: int = 13) -> LevelProposal:
-    """Propose both sides of a vertebra; plan `side` ('left', 'right', 'both', or 'auto' = the recommended one)."""
+                  needle_gauge: int = 13, gauge_fallback: bool = True) -> LevelProposal:
+    """Propose both sides of a vertebra; plan `side` ('left', 'right', 'both', or 'auto' = the recommended one).
+
+    gauge_fallback : when neither side passes with `needle_gauge`, try the thinner gauges (module docstring).
+    """
     if side not in PLAN_SIDES:
         raise ValueError(f"side must be one of {', '.join(PLAN_SIDES)}, got {side!r}")
-    sides = {s: plan_side(ct, skin, analysis, s, needle_gauge=needle_gauge) for s in SIDES}
+    needle_outer_diameter_mm(needle_gauge)  # validates the gauge
+    gauges = [needle_gauge] + (thinner_gauges(needle_gauge) if gauge_fallback else [])
+    trials, first, chosen = [], None, None
+    for gauge in gauges:
+        sides = {s: plan_side(ct, skin, analysis, s, needle_gauge=gauge) for s in SIDES}
+        trials.append(_trial(gauge, sides))
+        first = first or (gauge, sides)
+        if trials[-1]["passes"]:
+            chosen = (gauge, sides)
+            break
+    no_safe, bilateral, bilateral_gauge = None, None, None
+    if chosen is None:
+        chosen = first
+        no_safe = _no_safe_text(trials)
+        for gauge in gauges:
+            bilateral = {s: plan_side(ct, skin, analysis, s, needle_gauge=gauge, crossing=False) for s in SIDES}
+            bilateral_gauge = gauge
+            if all(passes(p.safety) for p in bilateral.values()):
+                break
+    gauge, sides = chosen
     recommendation = recommend_side(sides["left"], sides["right"])
     planned = SIDES if side == "both" else ((recommendation.side,) if side == "auto" else (side,))
-    return LevelProposal(analysis, sides, recommendation, planned)
+    return LevelProposal(analysis, sides, recommendation, planned, gauge, tuple(trials), no_safe, bilateral,
+                         bilateral_gauge)
 
 
 def propose_plan(ct: CTVolume, skin: SkinSurface | None, analyses, *, side: str = "auto", needle_gauge: int = 13,
@@ -270,6 +443,7 @@ def propose_plan(ct: CTVolume, skin: SkinSurface | None, analyses, *, side: str 
     `proposal` (per level: recommended side and why, per-side verdicts) and `vertebrae` (the landmarks).
     """
     levels = [propose_level(ct, skin, a, side=side, needle_gauge=needle_gauge) for a in analyses]
+    chosen_gauges = {lp.needle_gauge for lp in levels}
     if not levels:
         raise ValueError("no vertebra to plan: give at least one level")
     names = [lp.analysis.level for lp in levels]
@@ -283,10 +457,18 @@ def propose_plan(ct: CTVolume, skin: SkinSurface | None, analyses, *, side: str 
             p = lp.sides[s].points
             if p.adjustment is not None:
                 notes.append(f"{p.level or 'level ?'} {s}: {p.adjustment['reason']}")
+            if lp.needle_gauge != needle_gauge:
+                notes.append(f"{p.level or 'level ?'} {s}: a {needle_gauge}G needle does not pass; {lp.needle_gauge}G, "
+                             "the largest gauge that passes, is planned")
             if lp.sides[s].safety.verdict == "fail":
                 failed = ", ".join(c.name for c in lp.sides[s].safety.checks if c.verdict == "fail")
                 notes.append(f"{p.level or 'level ?'} {s}: the proposed path FAILS safety checks ({failed}); review it")
-    plan = build_plan(ct, skin, trajectories, needle_gauge=needle_gauge, warnings=notes)
+        if lp.no_safe_path:
+            notes.append(f"{lp.analysis.level or 'level ?'}: {lp.no_safe_path}; bilateral non-crossing paths (each C "
+                         "on its own side) are offered in the proposal section")
+    # One gauge for the plan (the guide's bore): the one every level uses, else the requested one (notes say which).
+    plan_gauge = chosen_gauges.pop() if len(chosen_gauges) == 1 else needle_gauge
+    plan = build_plan(ct, skin, trajectories, needle_gauge=plan_gauge, warnings=notes)
     plan.sections["proposal"] = {"method": "SPEC section 3 rules (docs/automatic-planning.md)", "side_request": side,
                                  "levels": {lp.analysis.level or str(n): lp.to_json() for n, lp in enumerate(levels)}}
     plan.sections["vertebrae"] = {lp.analysis.level or str(n): lp.analysis.to_json() for n, lp in enumerate(levels)}

@@ -52,14 +52,41 @@ def plan_argv(ct_path, out, *extra) -> list:
             "--quiet", *extra]
 
 
-def check_set(folder: Path) -> dict:
-    """Assert the folder holds one complete set: plan.json names every other file with its SHA-256."""
-    data = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+def check_set(folder: Path, manifest: str = "plan.json") -> dict:
+    """Assert the folder holds one complete set: its manifest names every other file with its SHA-256."""
+    data = json.loads((folder / manifest).read_text(encoding="utf-8"))
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert files - {"plan.json"} == set(data["files"]), f"{folder}: files {sorted(files)} vs {sorted(data['files'])}"
+    assert files - {manifest} == set(data["files"]), f"{folder}: files {sorted(files)} vs {sorted(data['files'])}"
     for name, digest in data["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
     return data
+
+
+def write_score_inputs(folder: Path) -> dict:
+    """A post-operative CT (cement ball in a box vertebra, cement_cases.Vertebra) with its label maps.
+
+    Returns the input paths and C (the cement ball's centre, RAS), for `pvpguide score`.
+    """
+    from cement_cases import Vertebra
+
+    from PVPGuideLib.ct_io import write_volume
+
+    v = Vertebra(spacing=(1.5, 1.5, 1.5))
+    hu = v.ct.voxels.copy()
+    tip = v.to_ras((-6.0, 4.0, 0.0))
+    hu[v.inside_ball((-6.0, 4.0, 0.0), 6.0) & v.body] = 2500
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"ct": folder / "postop.nii.gz", "segmentation": folder / "labels.nii.gz",
+             "body": folder / "parts.nii.gz"}
+    write_volume(v.ct.with_voxels(hu), paths["ct"])
+    write_volume(v.ct.with_voxels(((v.body | v.posterior) * 31).astype(np.uint8)), paths["segmentation"])
+    write_volume(v.ct.with_voxels(v.body.astype(np.uint8)), paths["body"])
+    return {**paths, "tip": tip}
+
+
+def score_argv(inputs: dict, out, *extra, side="right") -> list:
+    return ["score", "--ct", inputs["ct"], "--segmentation", inputs["segmentation"], "--label", "31", "--side", side,
+            "--body-segmentation", inputs["body"], "--out", out, "--quiet", *extra]
 
 
 def leftovers(folder: Path) -> list:

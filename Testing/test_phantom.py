@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from scipy.spatial.transform import Rotation
 
 from PVPGuideLib.compat import strict_zip
@@ -423,11 +424,13 @@ def test_crush_fracture_leaves_a_thin_body_with_its_posterior_elements():
     thin = (1 - fraction) * intact
     for where in ("anterior", "middle", "posterior"):
         assert abs(body[f"{where}_height_mm"] - thin) < 1e-6
-    measured = measured_heights(phantom, body["depth_mm"], -intact / 2 + thin / 2)
+    measured = measured_heights(phantom, body["depth_mm"], 0.0)
     for where, value in measured.items():
         assert abs(value - thin) < 0.8, where
-    # C sits midway between the inferior endplate and the lowered superior one.
+    # Both endplates close in on the mid-height (the pedicles' level): C stays at 0, and the body still joins its
+    # posterior elements (one piece of bone: the label is one connected vertebra).
     c = np.asarray(level["plans"]["left"]["C"])
-    assert abs(c[2] - (-intact / 2 + thin / 2)) < 1e-5
+    assert abs(c[2]) < 1e-5
+    assert ndimage.label(phantom.labels.voxels == LEVEL_IDS["L1"], structure=np.ones((3, 3, 3)))[1] == 1
     # The pedicles are intact: bone at their truth axis point.
     assert sample(phantom.parts, level["pedicles"]["left"]["axis_point"])[0] == POSTERIOR

@@ -72,7 +72,7 @@ def test_settings_are_stored_as_parameter_node_wrapper_stores_them(scene):
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"needleGauge": 12}, "needleGauge must be one of 13, 11, 10, 8"),
+    ({"needleGauge": 12}, "needleGauge must be one of 15, 13, 11, 10, 8"),
     ({"needleGauge": 11.5}, "whole number"),
     ({"plannedCementVolumeMl": 40.0}, "between 0.5 and 12"),
     ({"plannedCementVolumeMl": float("nan")}, "finite"),

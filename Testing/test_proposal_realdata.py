@@ -33,12 +33,24 @@ def plan(coarse):
     return propose_plan(ct, skin, analyses, side="both", needle_gauge=13)
 
 
-def test_every_proposed_path_is_safe(plan, coarse):
+def test_no_path_is_passed_unless_safe(plan, coarse):
+    """Every level is planned on both sides; a path marked pass keeps 1 mm from the canal (slice by slice, SPEC 5),
+    stays in the vertebra's label from B to C and puts C 2 mm across the midline; any other path is marked, and a
+    failing one is named in the plan's warnings. (Measured slice by slice, some of these paths pass through a
+    lateral recess that the projected canal hid: Testing/benchmarks/bench_real_anatomy.py's independent checker
+    finds the same.)"""
     ct, labels, _, _ = coarse
     vertebrae = plan.sections["vertebrae"]
     assert [(t.level, t.side) for t in plan.trajectories] == [(n, s) for n in LEVELS for s in ("left", "right")]
     for t in plan.trajectories:
         where = f"{t.level} {t.side}"
+        verdict = t.sections["safety"]["verdict"]
+        assert t.sections["proposal"]["C_depth_fraction"] >= 2.0 / 3.0 - 1e-6, where  # the anterior third
+        assert t.a is not None and t.lengths.ac_mm > t.lengths.bc_mm, where  # A on the real skin
+        if verdict == "fail":
+            assert any(f"{t.level} {t.side}: the proposed path FAILS" in w for w in plan.warnings), where
+        if verdict != "pass":
+            continue
         safety = t.sections["safety"]["checks"]
         assert safety["spinal_canal"]["distance_mm"] >= CANAL_FLOOR_MM, where
         # In bone from B to C: every sample of the segmentation along the path (past the entry voxel) is this vertebra.
@@ -47,12 +59,9 @@ def test_every_proposed_path_is_safe(plan, coarse):
         inside = labels.voxels[tuple(kji.T)] == LEVELS[t.level]
         skip = int(np.ceil(400 * 3.0 / np.linalg.norm(t.c - t.b)))  # the first 3 mm: B's own 3 mm voxel
         assert inside[skip:].all(), where
-        # In the anterior third of the body, across the midline.
-        assert t.sections["proposal"]["C_depth_fraction"] >= 2.0 / 3.0 - 1e-6, where
         plane = vertebrae[t.level]["midsagittal_plane"]
         across = np.dot(t.c - plane["point"], plane["normal"]) * (1.0 if t.side == "left" else -1.0)
-        assert across >= 1.0, where
-        assert t.a is not None and t.lengths.ac_mm > t.lengths.bc_mm, where  # A on the real skin
+        assert across >= 2.0, where
 
 
 def test_t12_cut_by_the_field_of_view_is_a_clear_error(coarse):
@@ -92,8 +101,18 @@ def test_dicom_case_recommended_path_is_safe():
     auto = propose_plan(ct, None, [analysis], side="auto")
     (t,) = auto.trajectories
     checks = t.sections["safety"]["checks"]
-    assert t.sections["safety"]["verdict"] in ("pass", "warn")
-    assert checks["spinal_canal"]["distance_mm"] >= CANAL_FLOOR_MM
+    # Slice by slice (SPEC 5) both sides of this poor label cut the canal's lateral recess with 13G and 15G alike
+    # (fail): the level then says there is no safe unilateral path, with the figures, and offers the bilateral
+    # non-crossing pair, which keeps clear of the canal.
+    level = auto.sections["proposal"]["levels"]["T12"]
+    if t.sections["safety"]["verdict"] == "fail":
+        assert level["no_safe_unilateral_path"].startswith("no safe unilateral path at this level")
+        assert any("no safe unilateral path" in w for w in auto.warnings)
+        for side, alternative in level["bilateral_alternative"]["sides"].items():
+            assert "spinal_canal" not in alternative["failed"], side
+        return
+    assert checks["spinal_canal"]["distance_mm"] >= (CANAL_FLOOR_MM if t.sections["safety"]["verdict"] == "pass"
+                                                     else 0.0)
     # In bone from B to C: in the TotalSegmentator vertebra labels (T12, or the T11 it gave part of T12's body
     # to), or, where the coarse label misses it, bone on the CT: above 130 HU, which this scan's discs and soft
     # tissue never reach (at most 120 HU along the body's centre column).
@@ -114,5 +133,5 @@ def test_dicom_case_recommended_path_is_safe():
     for path in both.trajectories:
         if path.sections["safety"]["verdict"] == "fail":
             assert any(f"T12 {path.side}: the proposed path FAILS safety checks" in w for w in both.warnings)
-        else:
+        elif path.sections["safety"]["verdict"] == "pass":
             assert path.sections["safety"]["checks"]["spinal_canal"]["distance_mm"] >= CANAL_FLOOR_MM

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from proposal_cases import analysis, phantom
+from scipy import ndimage
 
 from PVPGuideLib import phantom_shapes as shapes
 from PVPGuideLib.needles import needle_outer_diameter_mm
@@ -33,13 +34,41 @@ def _canal_distance_2d(b, c):
     return float(np.abs(offsets).min())
 
 
+def _canal_distance_per_slice(b, c, pixel=0.2):
+    """Smallest in-slice distance from the axis B-C to the canal, computed from the phantom's exact geometry: in
+    the axial slice through each axis point, the hole the exact bone encloses around the canal's centre (lateral
+    recesses included). Upright L1: RAS = local."""
+    vertebra = shapes.build_spine()[1]
+    xs = np.arange(-35.0, 35.0, pixel)
+    ys = np.arange(-45.0, -5.0, pixel)
+    xx, yy = np.meshgrid(xs, ys, indexing="ij")
+    centre = (int(np.argmin(np.abs(xs))), int(np.argmin(np.abs(ys - shapes.CANAL_CENTRE_Y))))
+    best, holes = np.inf, {}
+    for p in b + np.linspace(0.0, 1.0, 600)[:, None] * (c - b):
+        z = round(p[2] / pixel) * pixel
+        if z not in holes:
+            points = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, z)], axis=1)
+            bone = (vertebra.bone_sign(points) <= 0.0).reshape(xx.shape)
+            labels, _ = ndimage.label(ndimage.binary_fill_holes(bone) & ~bone)
+            hole = labels == labels[centre]
+            holes[z] = np.stack([xx[hole], yy[hole]], axis=1) if labels[centre] else None
+        if holes[z] is not None:
+            best = min(best, float(np.min(np.hypot(*(holes[z] - p[:2]).T))) - 0.5 * pixel)
+    return best
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_canal_and_medial_wall_clearances(side):
     b, c, level = _truth(side)
     report = check_safety(analysis("upright"), b=b, c=c, side=side, needle_gauge=13)
     radius = 0.5 * needle_outer_diameter_mm(13)
-    # The truth path leaves 2.58 mm between its axis and the canal (the closest approach is between B and C).
-    assert report.value("spinal_canal") == pytest.approx(_canal_distance_2d(b, c) - radius, abs=VOXEL_TOLERANCE_MM)
+    # SPEC 5: the canal in every slice the needle passes, lateral recesses included. The truth path leaves 2.58 mm
+    # between its axis and the canal's ellipse, but B lies 4 mm below the pedicle's centre height, where the
+    # elliptic pedicle is narrower: there the recess beside the ellipse reaches the pedicle's medial surface.
+    per_slice = _canal_distance_per_slice(b, c)
+    assert per_slice < _canal_distance_2d(b, c) - 0.5  # the recess is what matters here
+    expected = per_slice - radius
+    assert report.value("spinal_canal") == pytest.approx(expected, abs=VOXEL_TOLERANCE_MM)
     # Medial wall: where the path crosses the plane through the isthmus across the pedicle, its distance to the
     # medial border line (the phantom's isthmus is on the canal centre's row).
     pedicle = level["pedicles"][side]
@@ -49,10 +78,12 @@ def test_canal_and_medial_wall_clearances(side):
     crossing = b + t * (c - b)
     outward = np.array(pedicle["lateral_border"]["point"]) - isthmus
     outward /= np.linalg.norm(outward)
-    expected = np.dot(crossing - isthmus, outward) - radius
-    # The analysed isthmus may sit a few mm along the pedicle from the truth's: the path converges across it.
+    at_isthmus = np.dot(crossing - isthmus, outward) - radius
+    # SPEC 5 "the same way": the medial wall is also read slice by slice beside the canal, so the smaller of the two
+    # counts. The analysed isthmus may sit a few mm along the pedicle from the truth's: the path converges across it.
+    expected = min(at_isthmus, per_slice - radius)
     assert report.value("medial_pedicle_wall") == pytest.approx(expected, abs=1.5)
-    assert report.value("medial_pedicle_wall") > 0
+    assert report.value("medial_pedicle_wall") <= report.value("spinal_canal") + 1e-9
 
 
 def test_anterior_cortex_and_endplates():
@@ -83,7 +114,7 @@ def test_gauge_changes_clearances_by_the_radius_difference():
     for name in ("spinal_canal", "medial_pedicle_wall", "superior_endplate", "inferior_endplate"):
         assert thin.value(name) - thick.value(name) == pytest.approx(shift)
     assert thick.needle_outer_diameter_mm == 4.19
-    # 2.58 - 2.10 = 0.48 mm from the canal for an 8G needle: below the 1 mm floor.
+    # The 13G truth path grazes the lateral recess (about 0 mm): an 8G needle, 0.89 mm thicker, cuts into it.
     check = next(k for k in thick.checks if k.name == "spinal_canal")
     assert check.verdict == "fail" and thick.verdict == "fail"
     assert "spinal_canal" in thick.to_json()["failed"]
@@ -104,9 +135,13 @@ def test_a_breaching_path_is_marked_not_moved():
     json = escaped.to_json()
     assert json["verdict"] == "fail" and "lateral_escape" in json["failed"]
     assert set(json["checks"]) == {"spinal_canal", "medial_pedicle_wall", "anterior_cortex", "superior_endplate",
-                                   "inferior_endplate", "lateral_escape"}
+                                   "inferior_endplate", "lateral_escape", "path_in_bone", "c_across_midline",
+                                   "b_on_pedicle", "plausibility", "transverse_angle"}
     for check in json["checks"].values():
-        assert set(check) >= {"distance_mm", "verdict", "limit_mm", "fail_limit_mm", "rule"}
+        assert set(check) >= {"verdict", "rule", "unit"}
+        mm = check["unit"] == "mm"
+        # A percentage or an angle is never shown as mm.
+        assert all((key in check) == mm for key in ("distance_mm", "limit_mm", "fail_limit_mm"))
     # C beyond the anterior cortex: a negative distance and a fail.
     c_out = np.array(level["body"]["anterior_cortex_point"]) + [0.0, 4.0, 0.0]
     assert check_safety(a, b=level["plans"]["left"]["B"], c=c_out, side="left").value("anterior_cortex") < 0

@@ -31,7 +31,7 @@ def main(data: Path) -> None:
           "endplates sup / inf | outside bone | C shift | verdict |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for t in plan.trajectories:
-        checks = {name: check["distance_mm"] for name, check in t.sections["safety"]["checks"].items()}
+        checks = {name: check.get("distance_mm") for name, check in t.sections["safety"]["checks"].items()}
         adjustment = t.sections["proposal"]["adjustment"]
         v, s = t.angles_vertebra, t.angles_scanner
         print(f"| {t.level} | {t.side} | {_mm(v.transverse_deg)} / {_mm(s.transverse_deg)} | "

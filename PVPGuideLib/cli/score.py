@@ -23,6 +23,7 @@ from ..cement import (
     write_projection_pngs,
 )
 from ..ct_io import read_ct, read_labelmap
+from ..output_set import OutputTransaction, check_output_folder, manifest
 from ..progress import Steps
 from .common import add_output_options, print_json, progress_for, ras_point, say, warn
 
@@ -44,12 +45,9 @@ With --predict-volume the cement is not segmented but predicted: grown from --ti
 needle channel back to --entry (B) until it holds the volume (docs/cement.md); --compare-conventional
 also predicts the same volume from the body centre (the conventional transpedicular path) and
 reports both. Outputs: OUT/score.json (schema pvpguide.score/1), OUT/projection_ap.png,
-OUT/projection_lateral.png (and OUT/conventional_projection_*.png when comparing).
+OUT/projection_lateral.png (and OUT/conventional_projection_*.png when comparing), written as one set:
+OUT must be new, empty or a folder PVPGuide wrote (holding no input); a failed run leaves it as it was.
 Exit codes: 0 done, 2 bad input, 1 internal error."""
-
-OUTPUT_NAMES = ("score.json", "projection_ap.png", "projection_lateral.png", "conventional_projection_ap.png",
-                "conventional_projection_lateral.png")
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("--ct", required=True,
@@ -77,7 +75,8 @@ def run(args) -> int:
     progress = progress_for(args)
     steps = Steps(["reading the CT and labels", "analysing the body", "segmenting cement", "predicting cement",
                    "writing outputs"], progress)
-    out = _output_folder(args.out, [args.ct, args.segmentation, args.body_segmentation])
+    # Checked before any work; the files are written as one set (output_set.py): staged, then swapped in.
+    out = check_output_folder(args.out, [args.ct, args.segmentation, args.body_segmentation], "score.json")
     warnings = []
     steps.start("reading the CT and labels")
     ct = read_ct(args.ct)
@@ -122,31 +121,9 @@ def run(args) -> int:
         scores = score_cement(body_analysis, postop.mask, side=args.side, tip_ras=args.tip, leakage=postop.leakage)
         postop_json, extra = postop.to_json_dict(), {}
     steps.start("writing outputs")
-    outputs = {"score_json": "score.json"}
-    for view, path in write_projection_pngs(scores, out).items():
-        outputs[f"projection_{view}"] = path.name
-    if "conventional_path" in extra:
-        for view, path in write_projection_pngs(comparison.conventional.scores, out, prefix="conventional_").items():
-            outputs[f"conventional_projection_{view}"] = path.name
-    data = {
-        "schema": SCHEMA,
-        "generator": {"name": "PVPGuide", "version": __version__},
-        "coordinate_system": "RAS",
-        "input": {
-            "ct": str(args.ct),
-            "segmentation": str(args.segmentation),
-            "label": args.label,
-            "body_source": body_source,
-            "tip_ras": None if args.tip is None else [float(x) for x in args.tip],
-            "entry_ras": None if args.entry is None else [float(x) for x in args.entry],
-        },
-        **scores.to_json_dict(),
-        "postop": postop_json,
-        **extra,
-        "outputs": outputs,
-        "warnings": warnings,
-    }
-    write_json_atomic(out / "score.json", data)
+    with OutputTransaction(out) as stage:
+        data = _write_outputs(stage, args, scores, body_source, postop_json, extra, warnings,
+                              comparison.conventional.scores if "conventional_path" in extra else None)
     steps.done()
     for text in warnings:
         warn(text)
@@ -171,13 +148,32 @@ def _check_mode(args) -> None:
         raise CementError("--predict-volume needs --tip (the planned target C)")
 
 
-def _output_folder(out_dir, inputs) -> Path:
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise CementError(f"--out {out} is a file, not a folder; give a folder for the outputs")
-    for name in OUTPUT_NAMES:
-        for given in inputs:
-            if given is not None and Path(given).resolve() == (out / name).resolve():
-                raise CementError(f"the output {out / name} would overwrite the input {given}; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+def _write_outputs(stage: Path, args, scores, body_source, postop_json, extra, warnings, conventional) -> dict:
+    """The pictures, then score.json naming each of them with its SHA-256 (score.json last: it marks a whole set)."""
+    outputs = {"score_json": "score.json"}
+    for view, path in write_projection_pngs(scores, stage).items():
+        outputs[f"projection_{view}"] = path.name
+    if conventional is not None:
+        for view, path in write_projection_pngs(conventional, stage, prefix="conventional_").items():
+            outputs[f"conventional_projection_{view}"] = path.name
+    data = {
+        "schema": SCHEMA,
+        "generator": {"name": "PVPGuide", "version": __version__},
+        "coordinate_system": "RAS",
+        "input": {
+            "ct": str(args.ct),
+            "segmentation": str(args.segmentation),
+            "label": args.label,
+            "body_source": body_source,
+            "tip_ras": None if args.tip is None else [float(x) for x in args.tip],
+            "entry_ras": None if args.entry is None else [float(x) for x in args.entry],
+        },
+        **scores.to_json_dict(),
+        "postop": postop_json,
+        **extra,
+        "outputs": outputs,
+        "warnings": warnings,
+    }
+    data["files"] = manifest(stage, exclude=("score.json",))
+    write_json_atomic(stage / "score.json", data)
+    return data

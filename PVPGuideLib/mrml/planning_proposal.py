@@ -202,8 +202,10 @@ def safety_rows(section: dict | None) -> list[tuple[str, str, str]]:
     if not section:
         return []
     safety = section.get("safety") or {}
-    rows = [(name.replace("_", " "), format_length(check.get("distance_mm")), check.get("verdict", "?"))
-             for name, check in (safety.get("checks") or {}).items()]
+    # A check that is not a length (path in bone %, transverse angle, plausibility) shows its message instead.
+    rows = [(name.replace("_", " "), format_length(check.get("distance_mm")) if "distance_mm" in check
+             else check.get("message", ""), check.get("verdict", "?"))
+            for name, check in (safety.get("checks") or {}).items()]
     rows.append((f"overall ({safety.get('needle_gauge', '?')}G)", "", safety.get("verdict", "?")))
     return rows
 

@@ -40,7 +40,8 @@ PSBCV_VV_TOLERANCE_PERCENT = 1.5
 PROPOSAL_TOLERANCE_MM = 1.5
 PROPOSAL_FRAME_TOLERANCE_DEG = 1.0
 SAFETY_CHECKS = ("spinal_canal", "medial_pedicle_wall", "anterior_cortex", "superior_endplate", "inferior_endplate",
-                 "lateral_escape")
+                 "lateral_escape", "path_in_bone", "c_across_midline", "b_on_pedicle", "plausibility",
+                 "transverse_angle")
 # Issue 7: the guide's bore axis lies on the planned A->C line within 0.1 mm and 0.1 degree.
 BORE_AXIS_TOLERANCE_MM = 0.1
 BORE_AXIS_TOLERANCE_DEG = 0.1
@@ -235,7 +236,9 @@ def propose_points(scene, phantom, *, side: str = "left") -> dict:
     expect(safety["needle_gauge"] == logic.settings()["needleGauge"], "safety checked for another needle")
     expect(safety["verdict"] in ("pass", "warn"), f"the phantom's SPEC path is safe, got {safety['verdict']}: "
                                                   f"{safety['failed']}")
-    expect(safety["checks"]["spinal_canal"]["distance_mm"] >= 1.0, "less than 1 mm from the canal for a 13G needle")
+    # SPEC 5: the canal slice by slice; the phantom's SPEC path passes its lateral recess below the pedicle's centre
+    # (a warn under 1 mm), but never touches it.
+    expect(safety["checks"]["spinal_canal"]["distance_mm"] >= 0.0, "a 13G needle touching the canal")
     rows = {row[0]: row for row in safety_rows(section)}
     canal = rows["spinal canal"]
     expect(canal[1] == format_length(safety["checks"]["spinal_canal"]["distance_mm"])

@@ -19,12 +19,13 @@ from ..geometry import VertebraFrame
 from ..plan import VertebraLandmarks
 from .body import BodyExtent, Endplates, body_extent, fit_endplates, mid_height_section, posterior_wall_rise
 from .canal import Canal, find_canal
+from .canal_slices import CanalSlices, canal_slices
 from .errors import VertebraError
 from .local_grid import LocalGrid, sample_points
 from .masks import VertebraMasks
 from .orientation import initial_axes
 from .pedicles import Pedicle, find_pedicle
-from .plausibility import body_width, plausibility_notes
+from .plausibility import body_width, mirrored_if_unreliable, plausibility_cautions, plausibility_notes
 from .processes import TransverseProcess, find_spinous_tip, find_transverse_process
 
 COARSE_STEP_MM = 1.0
@@ -77,6 +78,8 @@ class VertebraAnalysis:
     vertebra_values: np.ndarray  # float32 crop of the vertebra mask, for sampling
     body_values: np.ndarray | None  # float32 crop of the body mask when given
     body_width_mm: float = float("nan")  # the body's outline along the right axis, through its centre
+    canal_slices: CanalSlices | None = None  # the canal slice by slice (SPEC 5), for the safety checks
+    cautions: tuple[str, ...] = ()  # implausible measurements: every safety verdict is at best warn
 
     @property
     def level(self) -> str:
@@ -129,7 +132,10 @@ class VertebraAnalysis:
         return np.where(in_front, self.bone_at(points_ras), 0.0)
 
     def canal_distance(self, points_ras) -> np.ndarray:
-        """(n,) signed distance (mm) from the canal seen along the superior axis, negative inside it."""
+        """(n,) signed distance (mm) from the canal, negative inside it: slice by slice at each point's height
+        (lateral recesses included) when the per-slice canal was measured, else from the projected canal."""
+        if self.canal_slices is not None:
+            return self.canal_slices.distance_at(self.to_local(points_ras))
         return self.canal.distance_at(self.grid, self.to_local(points_ras))
 
     def to_json(self) -> dict:
@@ -176,6 +182,7 @@ class VertebraAnalysis:
             "spinous_tip": _list(self.spinous_tip),
             "iterations": self.iterations,
             "notes": list(self.notes),
+            "cautions": list(self.cautions),
         }
 
 
@@ -223,8 +230,17 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     posterior = np.clip(fine.vertebra - fine.body_values, 0.0, 1.0)
     voxel_mm = float(np.prod(ct.spacing) ** (1.0 / 3.0))
     rise = posterior_wall_rise(fine_grid, fine.vertebra, fine.canal.centre, fine.endplates)
-    pedicles = {side: find_pedicle(fine_grid, posterior, fine.canal, side, voxel_mm=voxel_mm, rise=rise,
-                                   level=masks.level) for side in SIDES}
+    pedicles, failures = {}, {}
+    for side in SIDES:
+        try:
+            pedicles[side] = find_pedicle(fine_grid, posterior, fine.canal, side, voxel_mm=voxel_mm, rise=rise,
+                                          level=masks.level)
+        except VertebraError as error:
+            failures[side] = str(error)
+    if len(failures) == len(SIDES):
+        raise VertebraError(failures["left"])
+    midline_x = float(fine.body.centre[0])
+    pedicles, mirror_notes = mirrored_if_unreliable(masks.level, pedicles, failures, midline_x)
     # Processes reach far out and back: read them on a coarse grid with the same local coordinates.
     whole = LocalGrid.covering(fine_grid.origin, fine_grid.rotation, points, step=coarse_step, margin_mm=GRID_MARGIN_MM)
     whole_vertebra = whole.sample(vertebra_values, masks.ijk_to_ras)
@@ -233,7 +249,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     else:
         whole_posterior = whole_vertebra * (whole.axis(1) < fine.canal.front_y)[None, :, None]
     processes = {side: find_transverse_process(whole, whole_posterior, fine.canal, pedicles[side]) for side in SIDES}
-    notes = list(masks.notes)
+    notes = list(masks.notes) + mirror_notes
     for side, tp in processes.items():
         if not tp.found:
             notes.append(f"no {side} transverse process found lateral to the pedicle: its mid-height is taken as the "
@@ -247,9 +263,12 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
                      "to find the canal")
     width = body_width(fine_grid, fine.body_values, fine.body.centre[1])
     notes += plausibility_notes(masks.level, pedicles, width, fine.canal)
+    slices = canal_slices(fine_grid, fine.vertebra, fine.canal)
+    cautions = plausibility_cautions(masks.level, pedicles, fine.canal, slices.envelope_width) + mirror_notes
     spinous = find_spinous_tip(whole, whole_posterior, fine.canal)
     return VertebraAnalysis(masks, fine_grid, frame, fine.endplates, fine.body, fine.canal, pedicles, processes,
-                            spinous, iterations, tuple(notes), vertebra_values, body_values, width)
+                            spinous, iterations, tuple(notes), vertebra_values, body_values, width, slices,
+                            tuple(cautions))
 
 
 def _measure(grid: LocalGrid, masks: VertebraMasks, vertebra_values, body_values) -> _Measures:

@@ -21,7 +21,9 @@ ENDPLATE_RIM_FRACTION = 0.2
 MAX_CUT_FRACTION = 0.5
 # Half-width (mm) of the band around the centre line over which the body's depth profile is averaged.
 DEPTH_BAND_MM = 1.5
-MIN_BODY_HEIGHT_MM = 5.0
+# Thinner than this between the fitted endplates is no body at all. A crushed body a few mm high is still planned:
+# the safety checks (endplates, anterior cortex) then say with figures whether it can hold the needle's tip.
+MIN_BODY_HEIGHT_MM = 1.5
 # The posterior wall's tilt is read between the endplates, this fraction of the height away from each (rims).
 WALL_MARGIN_FRACTION = 0.2
 
@@ -99,7 +101,7 @@ def fit_endplates(grid: LocalGrid, body: np.ndarray, ct: CTVolume, *, level: str
     cx, cy = xx[inner].mean(), yy[inner].mean()
     if endplates.superior_z(cx, cy) - endplates.inferior_z(cx, cy) < MIN_BODY_HEIGHT_MM:
         raise VertebraError(f"{level or 'the vertebra'}: the body is less than {MIN_BODY_HEIGHT_MM:g} mm high between "
-                            "its fitted endplates; check the segmentation (a vertebra plana cannot be planned here)")
+                            "its fitted endplates; check the segmentation")
     return endplates
 
 

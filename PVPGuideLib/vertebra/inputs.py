@@ -11,6 +11,7 @@ from .enclosed import enclosed_in_every_view
 from .errors import VertebraError
 from .levels import TOTALSEGMENTATOR_LABELS, level_for_label, normalise_level
 from .masks import (
+    CORE_DEPTH_MM,
     FULL_CONNECTIVITY,
     VertebraMasks,
     body_cores,
@@ -87,12 +88,13 @@ def vertebra_from_labels(ct: CTVolume, labels, label: int, *, level: str | None 
     notes += more
     vertebra, more = _clean(ct, vertebra, f"label {label}", seed_index=seed_index)
     notes += more
-    vertebra, more = _one_vertebra(ct, vertebra, offset, seed, f"label {label}")
+    part_array = None if parts is None else _on_ct_grid(ct, parts, "body / posterior-elements segmentation")[box]
+    has_body = part_array is not None and bool(((part_array == int(body_label)) & vertebra).any())
+    vertebra, more = _one_vertebra(ct, vertebra, offset, seed, f"label {label}", body_given=has_body)
     notes += more
     body = None
     source = "segmentation"
     if parts is not None:
-        part_array = _on_ct_grid(ct, parts, "body / posterior-elements segmentation")[box]
         body = (part_array == int(body_label)) & vertebra
         if not body.any():
             raise VertebraError(f"the body label {body_label} does not overlap label {label} of the vertebra "
@@ -150,13 +152,26 @@ def _clean(ct: CTVolume, mask: np.ndarray, what: str, seed_index=None) -> tuple[
     return mask, notes + more
 
 
-def _one_vertebra(ct: CTVolume, mask: np.ndarray, offset, seed, what: str) -> tuple[np.ndarray, list[str]]:
-    """The mask itself when it holds one vertebral body; with several, the one holding the seed, else an error."""
+# A body collapsed to 6 mm is still found from the label alone; thinner ones need the body label.
+THIN_BODY_DEPTH_MM = 3.0
+
+
+def _one_vertebra(ct: CTVolume, mask: np.ndarray, offset, seed, what: str,
+                  body_given: bool = False) -> tuple[np.ndarray, list[str]]:
+    """The mask itself when it holds one vertebral body; with several, the one holding the seed, else an error.
+
+    A collapsed body (a crush fracture, the very case vertebroplasty treats) is nowhere 10 mm thick: the mask is
+    still taken as one vertebra when a body label is given, or when 6 mm of thickness (THIN_BODY_DEPTH_MM deep)
+    holds a body-sized core (pedicles, laminae and processes alone have none: 0.5 ml at most on the phantom)."""
     spacing_kji = ct.spacing[::-1]
     cores, count = body_cores(mask, spacing_kji)
     if count == 0:
+        _, thin = body_cores(mask, spacing_kji, depth_mm=THIN_BODY_DEPTH_MM)
+        if body_given or thin:
+            return mask, [f"{what} is nowhere {2 * CORE_DEPTH_MM:g} mm thick: planned as a collapsed (crushed) body"]
         raise VertebraError(f"{what} is nowhere 10 mm thick, so it holds no vertebral body; check that the label is "
-                            "a whole vertebra (body and posterior elements), not a process or a thin slab")
+                            "a whole vertebra (body and posterior elements), not a process or a thin slab; for a "
+                            "body collapsed to less than 6 mm give the body label too (parts)")
     if count == 1:
         return mask, []
     if seed is None:

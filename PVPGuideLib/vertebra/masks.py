@@ -118,10 +118,10 @@ def fill_holes(mask: np.ndarray, ct: CTVolume, what: str) -> tuple[np.ndarray, l
     return filled, [f"{what}: filled {added * voxel_volume_ml(ct):.2f} ml of holes"]
 
 
-def body_cores(mask: np.ndarray, spacing_kji) -> tuple[np.ndarray, int]:
-    """Labelled body cores (voxels deeper than CORE_DEPTH_MM, big pieces only) and their number."""
+def body_cores(mask: np.ndarray, spacing_kji, depth_mm: float = CORE_DEPTH_MM) -> tuple[np.ndarray, int]:
+    """Labelled body cores (voxels deeper than depth_mm, big pieces only) and their number."""
     depth = ndimage.distance_transform_edt(mask, sampling=spacing_kji)
-    cores, count = ndimage.label(depth >= CORE_DEPTH_MM, structure=FULL_CONNECTIVITY)
+    cores, count = ndimage.label(depth >= depth_mm, structure=FULL_CONNECTIVITY)
     if count == 0:
         return cores, 0
     voxel_ml = float(np.prod(spacing_kji)) / 1000.0

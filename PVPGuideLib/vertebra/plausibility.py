@@ -3,6 +3,8 @@ segmentation distorts is reported in the analysis notes (and the plan's warnings
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .canal import Canal
@@ -19,6 +21,15 @@ ENDPLATE_WIDTH_MM = {"L1": 41.2, "L2": 42.6, "L3": 44.1, "L4": 46.6, "L5": 47.3}
 # as pedicle (1.7-2.6 times the width on the 3 mm TotalSegmentator case at L4-L5), or a body missing a part.
 PEDICLE_FACTORS = (0.5, 1.6)
 BODY_WIDTH_FACTORS = (0.75, 1.3)
+# SPEC 5: a measurement outside the published range by more than half caps every safety verdict at warn.
+CAUTION_FACTORS = (0.5, 1.5)
+# Transverse canal (interpedicular) width T9-L5, mm (Hinck 1966's normal limits, rounded). SPEC section 9 gives
+# no canal widths; this range is only used with CAUTION_FACTORS, so it only catches gross misreadings.
+CANAL_WIDTH_MM = (15.0, 30.0)
+# SPEC 5: left and right pedicle convergence differing by more than this is implausible (a mirror image, give
+# or take the rotation of a scoliotic vertebra, which the frame already follows).
+MAX_CONVERGENCE_MISMATCH_DEG = 10.0
+OTHER = {"left": "right", "right": "left"}
 
 
 def body_width(grid: LocalGrid, body: np.ndarray, centre_y: float) -> float:
@@ -52,3 +63,78 @@ def plausibility_notes(level: str, pedicles: dict[str, Pedicle], width_mm: float
         notes.append("the spinal canal found does not cross its own centre line (an irregular hole): the segmentation "
                      "around the canal is probably poor; check the canal clearance by eye")
     return notes
+
+
+def _width_plausible(level: str, pedicle: Pedicle) -> bool:
+    published = PEDICLE_WIDTH_MM.get(level)
+    if not published:
+        return True
+    return CAUTION_FACTORS[0] * min(published) <= pedicle.width <= CAUTION_FACTORS[1] * max(published)
+
+
+def plausibility_cautions(level: str, pedicles: dict[str, Pedicle], canal: Canal, canal_envelope_mm: float) -> list[str]:
+    """SPEC section 5's implausible measurements, each capping the safety verdict at warn (with the reason)."""
+    cautions = []
+    published = PEDICLE_WIDTH_MM.get(level)
+    for side, pedicle in sorted(pedicles.items()):
+        if published and not _width_plausible(level, pedicle):
+            cautions.append(f"{side} pedicle {pedicle.width:.1f} mm wide, more than half outside the "
+                            f"{min(published):g}-{max(published):g} mm published for {level}")
+    low, high = CANAL_WIDTH_MM[0] * CAUTION_FACTORS[0], CANAL_WIDTH_MM[1] * CAUTION_FACTORS[1]
+    for what, width in (("narrowest", canal.width), ("widest (with the lateral recesses)", canal_envelope_mm)):
+        if not low <= width <= high:
+            cautions.append(f"spinal canal {width:.1f} mm wide at its {what}, more than half outside the "
+                            f"{CANAL_WIDTH_MM[0]:g}-{CANAL_WIDTH_MM[1]:g} mm published")
+    if canal.closing_mm > 0:
+        cautions.append(f"the spinal canal was found only after closing gaps of {canal.closing_mm:g} mm in the ring "
+                        "around it: its borders are uncertain")
+    if len(pedicles) == 2:
+        mismatch = abs(pedicles["left"].convergence_deg - pedicles["right"].convergence_deg)
+        if mismatch > MAX_CONVERGENCE_MISMATCH_DEG:
+            cautions.append(f"left and right pedicle convergence differ by {mismatch:.0f} degrees (left "
+                            f"{pedicles['left'].convergence_deg:.0f}, right {pedicles['right'].convergence_deg:.0f}; "
+                            f"more than {MAX_CONVERGENCE_MISMATCH_DEG:g} is implausible)")
+    return cautions
+
+
+def mirror_pedicle(pedicle: Pedicle, midline_x: float) -> Pedicle:
+    """The pedicle reflected about the midsagittal plane x = midline_x: the other side's pedicle."""
+    side = OTHER[pedicle.side]
+    return replace(pedicle, side=side, slope=-pedicle.slope, medial_offset=2.0 * midline_x - pedicle.medial_offset,
+                   lateral_offset=2.0 * midline_x - pedicle.lateral_offset,
+                   method=f"mirrored from the {pedicle.side} pedicle")
+
+
+def mirrored_if_unreliable(level: str, pedicles: dict[str, Pedicle], failures: dict[str, str],
+                           midline_x: float) -> tuple[dict[str, Pedicle], list[str]]:
+    """Replace an unreliable pedicle by the other one mirrored about the midsagittal plane, and say so.
+
+    Unreliable: not traced at all; or, when left and right disagree (widths or convergence), the side whose
+    width is implausible, else the side traced from fewer border points (the other side's borders were
+    followed over more of the pedicle, so they are the better reading).
+    """
+    notes = []
+    for side, error in failures.items():
+        pedicles = {**pedicles, side: mirror_pedicle(pedicles[OTHER[side]], midline_x)}
+        notes.append(f"{side} pedicle not traced ({error}); mirrored from the {OTHER[side]} pedicle about the "
+                     "midsagittal plane")
+    if failures or len(pedicles) != 2:
+        return pedicles, notes
+    left, right = pedicles["left"], pedicles["right"]
+    plausible = {side: _width_plausible(level, p) for side, p in pedicles.items()}
+    mismatch = abs(left.convergence_deg - right.convergence_deg) > MAX_CONVERGENCE_MISMATCH_DEG
+    if plausible["left"] != plausible["right"]:
+        bad = "left" if not plausible["left"] else "right"
+        reason = f"its width {pedicles[bad].width:.1f} mm is implausible for {level}"
+    elif mismatch:
+        points = {side: p.medial_points + p.lateral_points for side, p in pedicles.items()}
+        bad = "left" if points["left"] < points["right"] else "right"
+        reason = (f"its convergence {pedicles[bad].convergence_deg:.0f} degrees disagrees with the "
+                  f"{OTHER[bad]} side's {pedicles[OTHER[bad]].convergence_deg:.0f} and its borders were traced from "
+                  f"fewer points ({points[bad]} against {points[OTHER[bad]]})")
+    else:
+        return pedicles, notes
+    pedicles = {**pedicles, bad: mirror_pedicle(pedicles[OTHER[bad]], midline_x)}
+    notes.append(f"{bad} pedicle unreliable ({reason}); mirrored from the {OTHER[bad]} pedicle about the midsagittal "
+                 "plane")
+    return pedicles, notes
