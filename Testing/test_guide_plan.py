@@ -8,9 +8,9 @@ from guide_synthetic import assert_printable
 from phantom_truth import landmarks_from_truth
 
 from PVPGuideLib.guide import plan_guides, read_stl
-from PVPGuideLib.plan_guide import add_guide_plates
 from PVPGuideLib.phantom import generate_phantom
 from PVPGuideLib.plan import build_plan, plan_trajectory
+from PVPGuideLib.plan_guide import add_guide_plates
 from PVPGuideLib.skin import skin_surface
 
 

@@ -9,7 +9,7 @@ import sys
 import traceback
 
 # Each sub-command module defines NAME, HELP, EPILOG (examples), add_arguments(parser) and run(args) -> int.
-SUBCOMMAND_MODULES = ("demo", "plan", "score", "report", "batch")
+SUBCOMMAND_MODULES = ("demo", "plan", "score", "report", "batch", "verify", "outcome")
 
 EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1

@@ -122,9 +122,16 @@ def run(args) -> int:
         plan = attach_grid(plan, grid)
     if label_map is not None:
         plan.artifacts["vertebra_labels"] = label_map
+        from ..fracture.plan_section import fracture_sections
+
+        plan.sections["fracture"] = fracture_sections(ct, args, analyses, out)
     if not args.no_cement and analyses:
         steps.start("predicting the cement")
         _add_cement(plan, analyses, args.cement_volume)
+    if analyses:
+        from ..drr.plan_section import add_c_arm_views
+
+        add_c_arm_views(plan, analyses, out)
     if not args.no_guide:
         steps.start("building the guide plate")
         plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))

@@ -12,6 +12,7 @@ from .markups import fiducial_node_from_point, line_node_from_points
 from .models import model_node_from_mesh
 from .parameters import parameter_node, set_node_reference, set_parameters
 from .scene import new_scene
+from .section10_nodes import add_section10_nodes
 from .segmentations import segmentation_node_from_labelmap
 from .volumes import volume_node_from_ct
 
@@ -65,6 +66,7 @@ def plan_scene(plan: Plan, plan_json: dict, *, ct_name: str = "CT"):
                                                    colors={1: CEMENT_COLOR}, reference_volume_node=ct_node)
             set_node_reference(params, reference_role("cement", suffix), node)
     _add_guide_models(scene, params, plan)
+    add_section10_nodes(scene, params, plan, plan_json)
     if plan.grid is not None and hasattr(plan.grid, "crossing"):  # a PVPGuideLib.grid locator
         from .grid_markups import add_grid_markups
 

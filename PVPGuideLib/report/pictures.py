@@ -9,6 +9,7 @@ from pathlib import Path
 from ..mesh import TriangleMesh
 from ..volume import CTVolume
 from .bone import bone_surface
+from .c_arm_pictures import c_arm_pictures
 from .html_parts import esc, figure
 from .meshes import read_stl
 from .path_geometry import PathGeometry, path_geometry
@@ -164,6 +165,7 @@ def trajectory_pictures(data: dict, index: int, inputs: ReportInputs) -> Traject
         result.notes.append("no CT slices: the CT was not given to the report")
     single = len(data.get("trajectories") or []) == 1
     steps.append(("cement projections", lambda: _projections(t, inputs, result, single)))
+    steps.append(("C-arm views", lambda: c_arm_pictures(data, t, inputs.base_dir, lambda *a, **k: _add(result, *a, **k))))
     for name, step in steps:
         try:
             step()

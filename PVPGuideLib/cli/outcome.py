@@ -1,0 +1,78 @@
+"""`pvpguide outcome`: heights, angles and cement after surgery, against the plan (SPEC section 10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import __version__
+from ..atomic_io import write_json_atomic
+from ..ct_io import read_ct, read_labelmap
+from .common import add_output_options, print_json, say, warn
+
+NAME = "outcome"
+HELP = "measure the result after surgery: body heights, height recovery, Cobb change, cement scores"
+EPILOG = """examples:
+  pvpguide outcome --plan plan-L1 --postop postop.nii.gz --segmentation postop_labels.nii.gz
+  pvpguide outcome --plan plan-L1 --postop postop.nii.gz --segmentation postop_labels.nii.gz --label 31 --json
+
+The plan must have its `fracture` section (planned with a vertebra label map). --segmentation is the
+vertebra label map of the post-operative CT (TotalSegmentator ids: the target and its neighbours). The
+post-operative CT is registered rigidly to the planning CT (plan.json's ct.path) on the target and its
+neighbours; heights and angles are measured as before surgery; height recovery % = 100 (post - pre) /
+(normal - pre); the cement is scored as `pvpguide score` does. Outputs: OUT/outcome.json, OUT/outcome.html.
+Exit codes: 0 done, 2 bad input, 1 internal error."""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--plan", required=True, help="plan folder (holding plan.json) or plan.json itself")
+    parser.add_argument("--postop", required=True, help="post-operative CT")
+    parser.add_argument("--segmentation", required=True, help="vertebra label map of the post-operative CT")
+    parser.add_argument("--label", type=int, help="label of the target (default: from the plan's level)")
+    parser.add_argument("--parts", help="body / posterior-elements label map of the post-operative CT")
+    parser.add_argument("--trajectory", type=int, default=0, help="index of the plan's trajectory (default 0)")
+    add_output_options(parser, "pvpguide-outcome")
+
+
+def run(args) -> int:
+    from ..cement.projections import projection_rgb
+    from ..fracture.picture import mid_sagittal_rgb
+    from ..outcome.report import outcome_html
+    from ..outcome.run import measure_outcome
+
+    plan_path = Path(args.plan)
+    plan_path = plan_path / "plan.json" if plan_path.is_dir() else plan_path
+    plan = json.loads(plan_path.read_text())
+    ct_path = Path(plan["ct"]["path"])
+    if not ct_path.is_absolute() and not ct_path.exists():
+        ct_path = plan_path.parent / ct_path
+    planning = read_ct(ct_path)
+    postop = read_ct(args.postop)
+    labels = read_labelmap(args.segmentation, postop)
+    parts = read_labelmap(args.parts, postop) if args.parts else None
+    outcome = measure_outcome(plan, planning, postop, labels, trajectory=args.trajectory, label=args.label,
+                              parts=parts)
+    data = {"schema": "pvpguide.outcome/1", "generator": {"name": "PVPGuide", "version": __version__},
+            "coordinate_system": "RAS", "plan": str(plan_path), "postop_ct": str(args.postop), **outcome.to_json()}
+    m = outcome.post_measurement
+    pictures = {"mid-sagittal section after surgery, heights in mm":
+                mid_sagittal_rgb(postop, outcome.analysis, m.heights,
+                                 extra_heights=[h for h in m.neighbours.values() if h is not None]),
+                "cement, AP projection": projection_rgb(outcome.cement.ap),
+                "cement, lateral projection": projection_rgb(outcome.cement.lateral)}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data["outputs"] = {"json": "outcome.json", "report": "outcome.html"}
+    write_json_atomic(out / "outcome.json", data)
+    (out / "outcome.html").write_text(outcome_html(data, pictures), encoding="utf-8")
+    for text in data.get("notes", []):
+        warn(text)
+    if args.json:
+        print_json(data)
+    else:
+        recovery = data.get("height_recovery_percent") or {}
+        shown = "unknown" if recovery.get("AVH") is None else f"{recovery['AVH']:.0f} %"
+        say(args, f"{data['level']}: AVH {data['pre']['heights_mm']['AVH']:.1f} -> {data['post']['heights_mm']['AVH']:.1f}"
+                  f" mm (recovery {shown}); cement {outcome.cement.to_json_dict().get('bcv_ml', 0):.2f} ml; "
+                  f"wrote {out / 'outcome.json'} and {out / 'outcome.html'}")
+    return 0
