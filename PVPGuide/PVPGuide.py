@@ -30,7 +30,7 @@ from slicer.util import VTKObservationMixin
 
 # Only light modules here: Slicer imports this file at every start. The planning code (scipy, the cement and
 # guide packages) is imported by _panel() when the module is first opened, the test scenarios by _scenarios().
-from PVPGuideLib.compat import strict_zip
+from PVPGuideLib.core.compat import strict_zip
 from PVPGuideLib.mrml.planning_fields import FIELDS
 from PVPGuideLib.mrml.planning_sample import PHANTOM_FILE_NAME, PHANTOM_SAMPLE_NAME, PHANTOM_URI, install_phantom_url_handler
 
@@ -510,7 +510,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
         return self.planning.save_scene(path)
 
     def loadPhantom(self, seed: int = 0) -> dict:
-        from PVPGuideLib.phantom import generate_phantom
+        from PVPGuideLib.phantom.build.build import generate_phantom
 
         return self.planning.load_phantom(generate_phantom(seed=seed))
 

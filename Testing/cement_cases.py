@@ -3,7 +3,7 @@
 import numpy as np
 
 from PVPGuideLib.cement.frame import FrameAxes
-from PVPGuideLib.volume import CTVolume
+from PVPGuideLib.core.volume import CTVolume
 
 BODY_HALF = (20.0, 15.0, 12.0)  # body half-size along right, anterior, superior (mm): a 40 x 30 x 24 mm box
 POSTERIOR_BOX = ((-12.0, 12.0), (-32.0, -17.0), (-8.0, 8.0))  # arch block behind the body (r, a, s ranges)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from PVPGuideLib.compat import strict_zip
-from PVPGuideLib.volume import CTVolume
+from PVPGuideLib.core.compat import strict_zip
+from PVPGuideLib.core.volume import CTVolume
 
 CORTEX_MM = 1.0
 CORTICAL_HU, CANCELLOUS_HU = 800.0, 150.0

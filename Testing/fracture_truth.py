@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
-from PVPGuideLib import phantom_shapes as shapes
+from PVPGuideLib.phantom.build import shapes
 
 # SPEC section 10 read at the centres of the thirds of the depth, in front of the posterior wall (stated here, not
 # imported, so a change of the program's positions shows as a failure).

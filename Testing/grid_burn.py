@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from PVPGuideLib.skin import SKIN_THRESHOLD_HU, body_mask
+from PVPGuideLib.planning.skin import SKIN_THRESHOLD_HU, body_mask
 
 STEP_MM = 0.25
 SMOOTH_VOXELS = 2.0
 
 
 class SkinHeightDrape:
-    """Drape for PVPGuideLib.phantom_grid.burn_grid on an axis-aligned CT; flat (0, 0) at (centre R, centre S)."""
+    """Drape for PVPGuideLib.phantom.grid.burn_grid on an axis-aligned CT; flat (0, 0) at (centre R, centre S)."""
 
     def __init__(self, ct, centre_r: float, centre_s: float):
         direction = ct.direction

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from PVPGuideLib.geometry import direction_from_angles
-from PVPGuideLib.mesh import TriangleMesh
+from PVPGuideLib.core.geometry import direction_from_angles
+from PVPGuideLib.core.mesh import TriangleMesh
 
 
 def elliptic_cylinder_skin(*, semi_right=150.0, semi_anterior=100.0, half_length=120.0, step=2.0) -> TriangleMesh:
@@ -115,7 +115,7 @@ def assert_printable(mesh, *, min_wall_mm=1.5):
 def assert_sleeve_holds_plan(mesh, sleeve, *, sleeve_height_mm=25.0, vertebra_frame=None):
     """Bore on the planned axis; the needle passes along the plan and anywhere in the runway, changing only
     the sagittal angle; a little beyond the runway, or tilted sideways, it touches the guide."""
-    from PVPGuideLib.geometry import SCANNER_FRAME, needle_angles
+    from PVPGuideLib.core.geometry import SCANNER_FRAME, needle_angles
     from PVPGuideLib.guide.booleans import to_manifold
     from PVPGuideLib.guide.checks import bore_axis, needle_overlap_mm3
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from PVPGuideLib.ct_io import sitk_image_from_volume
+from PVPGuideLib.io.ct_io import sitk_image_from_volume
 from PVPGuideLib.verify.rigid import sitk_from_matrix
 
 # Steel on an extended-HU scale; streak-free by construction (no beam hardening is simulated).

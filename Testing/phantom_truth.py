@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from PVPGuideLib.geometry import VertebraFrame
-from PVPGuideLib.plan import VertebraLandmarks
+from PVPGuideLib.core.geometry import VertebraFrame
+from PVPGuideLib.planning.plan import VertebraLandmarks
 
 
 def landmarks_from_truth(level_truth: dict) -> VertebraLandmarks:

@@ -3,9 +3,9 @@
 from functools import cache
 
 import numpy as np
+from PVPGuideLib.phantom.build.build import generate_phantom
 
-from PVPGuideLib.geometry import VertebraFrame, needle_angles
-from PVPGuideLib.phantom import generate_phantom
+from PVPGuideLib.core.geometry import VertebraFrame, needle_angles
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_ct, vertebra_from_labels
 
 L1 = 31
@@ -57,7 +57,7 @@ def truth_angles(level_truth: dict, side: str):
 
 def assert_spec_points(analysis, level_truth: dict, tolerance_mm: float = 1.5) -> None:
     """The SPEC construction's B and C on both sides within tolerance_mm of the phantom's constructed points."""
-    from PVPGuideLib.proposal import propose_points
+    from PVPGuideLib.planning.proposal import propose_points
 
     for side in ("left", "right"):
         points = propose_points(analysis, side, adjust=False)

@@ -69,7 +69,7 @@ def write_score_inputs(folder: Path) -> dict:
     """
     from cement_cases import Vertebra
 
-    from PVPGuideLib.ct_io import write_volume
+    from PVPGuideLib.io.ct_io import write_volume
 
     v = Vertebra(spacing=(1.5, 1.5, 1.5))
     hu = v.ct.voxels.copy()

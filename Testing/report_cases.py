@@ -5,10 +5,10 @@ import copy
 import numpy as np
 from synthetic import cylinder_ct, rotation_matrix
 
-from PVPGuideLib.geometry import SkinGrid, VertebraFrame
-from PVPGuideLib.plan import VertebraLandmarks, build_plan, plan_trajectory
-from PVPGuideLib.plan_json import plan_to_json
-from PVPGuideLib.skin import skin_surface
+from PVPGuideLib.core.geometry import SkinGrid, VertebraFrame
+from PVPGuideLib.io.plan_json import plan_to_json
+from PVPGuideLib.planning.plan import VertebraLandmarks, build_plan, plan_trajectory
+from PVPGuideLib.planning.skin import skin_surface
 
 CENTRE = np.array([10.0, -20.0, 50.0])
 B = CENTRE + [-8.0, -20.0, 0.0]

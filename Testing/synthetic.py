@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from PVPGuideLib.volume import CTVolume
+from PVPGuideLib.core.volume import CTVolume
 
 
 def rotation_matrix(rx_deg: float, ry_deg: float, rz_deg: float) -> np.ndarray:

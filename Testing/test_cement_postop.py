@@ -10,8 +10,8 @@ from cement_cases import BODY_HALF, HU_POSTERIOR, Vertebra, rotation
 from PVPGuideLib.cement import CementError, analyze_body, frame_from_segmentation, score_cement, segment_cement
 from PVPGuideLib.cement.split import split_body
 from PVPGuideLib.cli import score as score_command
-from PVPGuideLib.compat import strict_zip
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.core.compat import strict_zip
+from PVPGuideLib.io.ct_io import write_volume
 
 R, A, S = BODY_HALF
 CEMENT_HU = 2500

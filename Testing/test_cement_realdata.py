@@ -30,7 +30,7 @@ L1 = 31
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
-    from PVPGuideLib.ct_io import read_ct, read_labelmap, write_volume
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap, write_volume
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
     labels = read_labelmap(DATA / "labels_T11_S1_3mm.nii.gz", ct).voxels

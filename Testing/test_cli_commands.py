@@ -6,9 +6,9 @@ import json
 import pytest
 from report_cases import cylinder_plan
 
-from PVPGuideLib.atomic_io import write_json_atomic
 from PVPGuideLib.cli import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, SUBCOMMAND_MODULES, build_parser, main
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.io.atomic_io import write_json_atomic
+from PVPGuideLib.io.ct_io import write_volume
 
 
 @pytest.mark.parametrize("module_name", SUBCOMMAND_MODULES)

@@ -8,7 +8,7 @@ from synthetic import cylinder_ct, rotation_matrix
 from tolerances import ROUND_TRIP_MM
 
 from PVPGuideLib.cli import EXIT_BAD_INPUT, main
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.io.ct_io import write_volume
 
 CENTRE = np.array([10.0, -20.0, 50.0])
 B = CENTRE + [-8.0, -20.0, 0.0]

@@ -8,7 +8,7 @@ import pytest
 import SimpleITK as sitk
 from synthetic import cylinder_ct, rotation_matrix
 
-from PVPGuideLib.ct_io import CTReadError, read_ct, read_labelmap, write_volume
+from PVPGuideLib.io.ct_io import CTReadError, read_ct, read_labelmap, write_volume
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "totalseg_example"
 needs_real_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample folder {DATA} is absent")

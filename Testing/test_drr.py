@@ -5,10 +5,10 @@ import pytest
 from proposal_cases import analysis, phantom
 from synthetic import rotation_matrix
 
+from PVPGuideLib.core.geometry import VertebraFrame
+from PVPGuideLib.core.volume import CTVolume
 from PVPGuideLib.drr import classic_checkpoint, drr_rgb, project
 from PVPGuideLib.drr.project import MU_WATER_PER_MM
-from PVPGuideLib.geometry import VertebraFrame
-from PVPGuideLib.volume import CTVolume
 
 
 def _turned_frame(origin):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from PVPGuideLib import geometry
-from PVPGuideLib.geometry import (
+from PVPGuideLib.core import geometry
+from PVPGuideLib.core.geometry import (
     GeometryError,
     SkinGrid,
     VertebraFrame,

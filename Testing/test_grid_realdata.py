@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from grid_burn import SkinHeightDrape
 from grid_checks import chord_errors, fraction_outside, last_row_inside, location_errors, skin_points
+from PVPGuideLib.phantom.build.grid import GridLayout, burn_grid
 
 from PVPGuideLib.grid import GridError, detect_grid
-from PVPGuideLib.phantom_grid import GridLayout, burn_grid
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "totalseg_example"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample folder {DATA} is absent")
@@ -23,7 +23,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def real():
-    from PVPGuideLib.ct_io import read_ct
+    from PVPGuideLib.io.ct_io import read_ct
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
     # Flat (0, 0) on the back's midline (the body's centre in R) at S 114 mm.

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from guide_synthetic import bumpy_back_height, bumpy_back_skin, entry_on_height_surface, planned_path
 
+from PVPGuideLib.core.mesh import TriangleMesh
+from PVPGuideLib.core.needles import needle_outer_diameter_mm
 from PVPGuideLib.guide import GuideError, GuideOptions, GuideTrajectory, build_guide
 from PVPGuideLib.guide.booleans import mesh_difference, mesh_union, to_manifold
-from PVPGuideLib.mesh import TriangleMesh
-from PVPGuideLib.needles import needle_outer_diameter_mm
 
 MIDLINE = dict(midline_point=[0.0, -100.0, 0.0], midline_normal=[1.0, 0.0, 0.0])
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 from guide_synthetic import assert_printable, assert_sleeve_holds_plan, contact_distances_under, read_back
+from PVPGuideLib.phantom.build.build import generate_phantom
 
-from PVPGuideLib.geometry import VertebraFrame, needle_angles
+from PVPGuideLib.core.geometry import VertebraFrame, needle_angles
 from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide
 from PVPGuideLib.guide.sleeve import SleeveGeometry
-from PVPGuideLib.phantom import generate_phantom
-from PVPGuideLib.skin import SkinEntryStatus, find_skin_entry, skin_surface
+from PVPGuideLib.planning.skin import SkinEntryStatus, find_skin_entry, skin_surface
 
 
 def _case(rotation_deg):

@@ -6,12 +6,12 @@ import numpy as np
 from guide_print_checks import require_slicer
 from guide_synthetic import assert_printable
 from phantom_truth import landmarks_from_truth
+from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.guide import plan_guides, read_stl
-from PVPGuideLib.phantom import generate_phantom
-from PVPGuideLib.plan import build_plan, plan_trajectory
-from PVPGuideLib.plan_guide import add_guide_plates
-from PVPGuideLib.skin import skin_surface
+from PVPGuideLib.planning.plan import build_plan, plan_trajectory
+from PVPGuideLib.planning.plan_guide import add_guide_plates
+from PVPGuideLib.planning.skin import skin_surface
 
 
 def test_plan_gets_one_bilateral_plate_and_a_json_ready_section(tmp_path):

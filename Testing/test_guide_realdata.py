@@ -9,7 +9,7 @@ import pytest
 from guide_print_checks import assert_prints
 from guide_synthetic import assert_printable, assert_sleeve_holds_plan, read_back
 
-from PVPGuideLib.geometry import direction_from_angles
+from PVPGuideLib.core.geometry import direction_from_angles
 from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "totalseg_example"
@@ -25,8 +25,8 @@ SKIN_LIMIT = 0.5  # the plate's skin side within this of clearance off the CT's 
 @pytest.fixture(scope="module")
 def cases():
     """Lazily read cases: name -> (ct, labels, body-part labels or None, skin)."""
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.skin import skin_surface
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.planning.skin import skin_surface
 
     loaded = {}
 
@@ -66,7 +66,7 @@ def _landmarks(case, level):
 
 
 def _build(case, level, sides, *, sagittal=3.0, **options):
-    from PVPGuideLib.skin import SkinEntryStatus, find_skin_entry
+    from PVPGuideLib.planning.skin import SkinEntryStatus, find_skin_entry
 
     skin = case[3]
     body, tip = _landmarks(case, level)

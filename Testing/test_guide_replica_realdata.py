@@ -8,7 +8,7 @@ import pytest
 from guide_print_checks import assert_prints
 from guide_synthetic import assert_printable
 
-from PVPGuideLib.geometry import direction_from_angles
+from PVPGuideLib.core.geometry import direction_from_angles
 from PVPGuideLib.guide import GuideTrajectory, build_replica, read_stl, write_replica
 from PVPGuideLib.guide.booleans import intersection, to_manifold
 from PVPGuideLib.guide.checks import needle_solid
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample folde
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory):
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.skin import find_skin_entry, skin_surface
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.planning.skin import find_skin_entry, skin_surface
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
     labels = read_labelmap(DATA / "labels_T11_S1_3mm.nii.gz", ct)

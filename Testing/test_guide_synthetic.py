@@ -16,8 +16,8 @@ from guide_synthetic import (
 )
 from synthetic import rotation_matrix
 
+from PVPGuideLib.core.mesh import TriangleMesh
 from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide, read_stl
-from PVPGuideLib.mesh import TriangleMesh
 
 MIDLINE = dict(midline_point=[0.0, -100.0, 0.0], midline_normal=[1.0, 0.0, 0.0])
 # The analytic skins here are smooth: the exact skin-contact path (no smoothing) is checked against them to 0.1 mm.

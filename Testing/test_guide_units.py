@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from PVPGuideLib.core.mesh import TriangleMesh
 from PVPGuideLib.guide.booleans import to_manifold, to_triangle_mesh
 from PVPGuideLib.guide.checks import bore_axis, wall_thickness
 from PVPGuideLib.guide.font import text_outline
@@ -12,7 +13,6 @@ from PVPGuideLib.guide.slab import heightfield_solid
 from PVPGuideLib.guide.sleeve import cylinder
 from PVPGuideLib.guide.stl import read_stl, write_stl
 from PVPGuideLib.guide.topology import signed_volume, topology
-from PVPGuideLib.mesh import TriangleMesh
 
 
 def _plane(slope_deg, *, size=40.0, step=2.0):

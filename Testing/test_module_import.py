@@ -10,8 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TREE = ast.parse((ROOT / "PVPGuide" / "PVPGuide.py").read_text(encoding="utf-8"))
-HEAVY = ("scipy", "SimpleITK", "trimesh", "manifold3d", "PVPGuideLib.testing", "PVPGuideLib.cement", "PVPGuideLib.skin",
-         "PVPGuideLib.plan", "PVPGuideLib.mrml.planning_logic")
+HEAVY = ("scipy", "SimpleITK", "trimesh", "manifold3d", "PVPGuideLib.testing", "PVPGuideLib.cement", "PVPGuideLib.planning.skin",
+         "PVPGuideLib.planning.plan", "PVPGuideLib.mrml.planning_logic")
 
 
 def test_module_level_library_imports_load_nothing_heavy():
@@ -29,7 +29,7 @@ def test_light_field_constants_equal_the_library_ones():
     from PVPGuideLib.cement.plan_section import DEFAULT_PLANNED_VOLUME_ML
     from PVPGuideLib.guide.stl import COORDINATE_SYSTEMS
     from PVPGuideLib.mrml import planning_fields
-    from PVPGuideLib.skin import SKIN_THRESHOLD_HU
+    from PVPGuideLib.planning.skin import SKIN_THRESHOLD_HU
 
     assert planning_fields.SKIN_THRESHOLD_HU == SKIN_THRESHOLD_HU
     assert planning_fields.DEFAULT_PLANNED_VOLUME_ML == DEFAULT_PLANNED_VOLUME_ML

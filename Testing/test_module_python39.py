@@ -63,7 +63,7 @@ def test_no_pep604_union_is_evaluated_at_run_time():
 def test_no_python_310_calls():
     zips = [ast.unparse(n) for n in ast.walk(TREE) if isinstance(n, ast.Call) and ast.unparse(n.func) == "zip"
             and any(k.arg == "strict" for k in n.keywords)]
-    assert zips == [], "zip(strict=...) is Python 3.10+; use PVPGuideLib.compat.strict_zip"
+    assert zips == [], "zip(strict=...) is Python 3.10+; use PVPGuideLib.core.compat.strict_zip"
 
 
 def test_module_compiles_under_python_39():

@@ -15,8 +15,8 @@ from tolerances import ROUND_TRIP_MM
 slicer = pytest.importorskip("slicer", reason="the MRML adapter needs slicer-core (pip install slicer-core)")
 
 from PVPGuideLib import mrml  # noqa: E402
-from PVPGuideLib.mesh import TriangleMesh  # noqa: E402
-from PVPGuideLib.volume import CTVolume  # noqa: E402
+from PVPGuideLib.core.mesh import TriangleMesh  # noqa: E402
+from PVPGuideLib.core.volume import CTVolume  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -154,9 +154,9 @@ def test_measurement_rows_round_for_display(scene, phantom):
 
 def test_a_command_line_plan_scene_opens_in_the_module(phantom, tmp_path):
     """`pvpguide plan` writes references ct/A/B/C/trajectory; the module adopts them."""
+    from PVPGuideLib.io.plan_json import plan_to_json
     from PVPGuideLib.mrml.plan_scene import save_plan_scene
-    from PVPGuideLib.plan import build_plan, plan_trajectory
-    from PVPGuideLib.plan_json import plan_to_json
+    from PVPGuideLib.planning.plan import build_plan, plan_trajectory
 
     level, b, c = scenarios.phantom_points(phantom, "right")
     trajectory = plan_trajectory(phantom.ct, None, b=b, c=c, side="right", level=level)
@@ -183,6 +183,6 @@ def test_needle_view_at_a_missing_a_does_not_block_measuring(scene, phantom):
     [[0.9659258, -0.258819, 0], [0.258819, 0.9659258, 0], [0, 0, 1]],  # oblique: 15 degrees about S
 ])
 def test_find_skin_entry_on_any_grid(scene, direction):
-    from PVPGuideLib.phantom import generate_phantom
+    from PVPGuideLib.phantom.build.build import generate_phantom
 
     scenarios.find_skin_entry(scene, generate_phantom(direction=direction, rotation_deg=(5, -8, 10)), side="right")

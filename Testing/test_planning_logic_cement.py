@@ -107,11 +107,11 @@ def test_a_command_line_plan_with_cement_opens_with_the_panel_restored(phantom, 
     """`pvpguide demo`-like plan.mrb: CT, vertebrae, points, landmarks, measurements and the cement are adopted."""
     from phantom_truth import landmarks_from_truth
 
+    from PVPGuideLib.io.plan_json import plan_to_json
     from PVPGuideLib.mrml.plan_scene import save_plan_scene
-    from PVPGuideLib.plan import build_plan, plan_trajectory
-    from PVPGuideLib.plan_cement import add_cement_prediction
-    from PVPGuideLib.plan_json import plan_to_json
-    from PVPGuideLib.skin import skin_surface
+    from PVPGuideLib.planning.plan import build_plan, plan_trajectory
+    from PVPGuideLib.planning.plan_cement import add_cement_prediction
+    from PVPGuideLib.planning.skin import skin_surface
 
     level, b, c = scenarios.phantom_points(phantom, "right")
     truth = phantom.truth["levels"][level]

@@ -7,6 +7,7 @@ import pytest
 
 slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-core (pip install slicer-core)")
 
+from PVPGuideLib.core.volume import CTVolume  # noqa: E402
 from PVPGuideLib.guide import GuideError, read_stl  # noqa: E402
 from PVPGuideLib.mrml import planning_guide  # noqa: E402
 from PVPGuideLib.mrml.bundle import load_scene_bundle  # noqa: E402
@@ -16,7 +17,6 @@ from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
 from PVPGuideLib.mrml.scene import scene_of  # noqa: E402
 from PVPGuideLib.mrml.volumes import volume_node_from_ct  # noqa: E402
 from PVPGuideLib.testing import scenarios  # noqa: E402
-from PVPGuideLib.volume import CTVolume  # noqa: E402
 
 # ---------------------------------------------------------------- the module's behaviour (PVPGuideTest runs it too)
 
@@ -121,11 +121,11 @@ def test_a_command_line_plan_with_a_guide_opens_with_the_plate_adopted(phantom, 
     """`pvpguide demo`-like plan.mrb: the plate's model, section and options are the panel's, and current."""
     from phantom_truth import landmarks_from_truth
 
+    from PVPGuideLib.io.plan_json import plan_to_json
     from PVPGuideLib.mrml.plan_scene import save_plan_scene
-    from PVPGuideLib.plan import build_plan, plan_trajectory
-    from PVPGuideLib.plan_guide import add_guide_plates
-    from PVPGuideLib.plan_json import plan_to_json
-    from PVPGuideLib.skin import skin_surface
+    from PVPGuideLib.planning.plan import build_plan, plan_trajectory
+    from PVPGuideLib.planning.plan_guide import add_guide_plates
+    from PVPGuideLib.planning.skin import skin_surface
 
     level, b, c = scenarios.phantom_points(phantom, "left")
     skin = skin_surface(phantom.ct)

@@ -7,7 +7,7 @@ slicer = pytest.importorskip("slicer", reason="the planning logic needs slicer-c
 
 from proposal_cases import body_part_labelled_as_t12  # noqa: E402
 
-from PVPGuideLib.display import format_length  # noqa: E402
+from PVPGuideLib.core.display import format_length  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
 from PVPGuideLib.mrml.planning_proposal import proposal_text, safety_rows  # noqa: E402
 from PVPGuideLib.mrml.segmentations import segmentation_node_from_labelmap  # noqa: E402

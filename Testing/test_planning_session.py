@@ -7,13 +7,13 @@ import pytest
 
 slicer = pytest.importorskip("slicer", reason="the planning session needs slicer-core (pip install slicer-core)")
 
-from PVPGuideLib.geometry import distance_point_to_line  # noqa: E402
+from PVPGuideLib.core.geometry import distance_point_to_line  # noqa: E402
 from PVPGuideLib.mrml.planning_logic import PlanningLogic  # noqa: E402
 from PVPGuideLib.mrml.planning_session import PlanningSession  # noqa: E402
 from PVPGuideLib.mrml.scene import scene_of  # noqa: E402
 from PVPGuideLib.mrml.segmentations import segmentation_node_from_labelmap  # noqa: E402
 from PVPGuideLib.mrml.volumes import volume_node_from_ct  # noqa: E402
-from PVPGuideLib.skin import SkinEntryStatus, find_skin_entry  # noqa: E402
+from PVPGuideLib.planning.skin import SkinEntryStatus, find_skin_entry  # noqa: E402
 from PVPGuideLib.testing import scenarios  # noqa: E402
 
 MOVE_MM = np.array([0.0, 0.0, 3.0])  # B moved 3 mm up: stays on the pedicle of the phantom
@@ -84,7 +84,7 @@ def test_a_follows_b_and_c_live(planned):
     moved_b = b + MOVE_MM
     _drag(logic.node("pointB"), moved_b)
     a = logic.point("A")
-    # the full search over every skin triangle (PVPGuideLib.skin) is the reference
+    # the full search over every skin triangle (PVPGuideLib.planning.skin) is the reference
     skin = logic._skin_cache[1]
     expected = find_skin_entry(skin, moved_b, c)
     assert expected.status is SkinEntryStatus.FOUND

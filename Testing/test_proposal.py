@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from proposal_cases import SCENARIOS, analysis, phantom, truth_angles
 
-from PVPGuideLib.geometry import needle_angles
-from PVPGuideLib.proposal import propose_level, propose_plan, propose_points, recommend_side
-from PVPGuideLib.safety import DEFAULT_LIMITS, check_safety
-from PVPGuideLib.skin import SkinEntryStatus
+from PVPGuideLib.core.geometry import needle_angles
+from PVPGuideLib.planning.proposal import propose_level, propose_plan, propose_points, recommend_side
+from PVPGuideLib.planning.safety import DEFAULT_LIMITS, check_safety
+from PVPGuideLib.planning.skin import SkinEntryStatus
 
 POINT_TOLERANCE_MM = 1.5
 ANGLE_TOLERANCE_DEG = 1.0
@@ -93,8 +93,8 @@ def test_auto_side_plans_the_recommended_side_with_reasons():
 
 
 def test_skin_out_of_field_of_view_gives_b_and_c_without_a():
-    from PVPGuideLib.skin import skin_surface
-    from PVPGuideLib.volume import CTVolume
+    from PVPGuideLib.core.volume import CTVolume
+    from PVPGuideLib.planning.skin import skin_surface
 
     p = phantom("upright")
     ct = p.ct
@@ -116,7 +116,7 @@ def test_skin_out_of_field_of_view_gives_b_and_c_without_a():
 
 
 def test_one_call_for_the_slicer_module():
-    from PVPGuideLib.proposal import propose_b_and_c
+    from PVPGuideLib.planning.proposal import propose_b_and_c
 
     p = phantom("upright")
     segment = (p.labels.voxels == 31).astype(np.uint8)  # a Slicer segment exported as a label map (value 1)

@@ -14,8 +14,8 @@ CANAL_FLOOR_MM = 1.0
 
 @pytest.fixture(scope="module")
 def coarse():
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.skin import skin_surface
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.planning.skin import skin_surface
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
     labels = read_labelmap(DATA / "labels_T11_S1_3mm.nii.gz", ct)
@@ -25,7 +25,7 @@ def coarse():
 
 @pytest.fixture(scope="module")
 def plan(coarse):
-    from PVPGuideLib.proposal import propose_plan
+    from PVPGuideLib.planning.proposal import propose_plan
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
     ct, labels, bodies, skin = coarse
@@ -88,8 +88,8 @@ def test_dicom_case_recommended_path_is_safe():
     acceptance; a side that cannot be planned safely would be kept and marked failed, never silent."""
     from scipy import ndimage
 
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.proposal import C_ANTERIOR_MARGIN_MM, propose_plan
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.planning.proposal import C_ANTERIOR_MARGIN_MM, propose_plan
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
     ct = read_ct(DATA / "dicom_T11_T12")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from proposal_cases import analysis
 
-from PVPGuideLib.proposal import ProposedPoints, SideProposal, propose_points, recommend_side
-from PVPGuideLib.safety import DEFAULT_LIMITS, SafetyCheck, SafetyReport, judge
+from PVPGuideLib.planning.proposal import ProposedPoints, SideProposal, propose_points, recommend_side
+from PVPGuideLib.planning.safety import DEFAULT_LIMITS, SafetyCheck, SafetyReport, judge
 from PVPGuideLib.vertebra.canal import Canal
 
 

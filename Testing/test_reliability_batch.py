@@ -9,7 +9,7 @@ from reliability_helpers import B, C, fmt, small_ct, tree_hashes
 
 from PVPGuideLib.batch.summary import csv_safe
 from PVPGuideLib.cli import EXIT_BAD_INPUT, EXIT_CASES_FAILED, main
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.io.ct_io import write_volume
 
 
 def test_csv_safe_neutralises_formulas_and_keeps_numbers():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reliability_helpers import check_set, plan_argv, score_argv, small_ct, write_score_inputs
 
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.io.ct_io import write_volume
 
 ROOT = Path(__file__).resolve().parents[1]
 

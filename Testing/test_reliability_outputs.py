@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from reliability_helpers import check_set, leftovers, plan_argv, run_cli, small_ct, tree_hashes
 
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.io.ct_io import write_volume
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import pytest
 import SimpleITK as sitk
 from reliability_helpers import DATA, fmt, needs_real_data, plan_argv, run_cli, small_ct, tree_hashes, write_dicom_slices
 
-from PVPGuideLib.ct_io import read_ct, write_volume
-from PVPGuideLib.read_limits import ENV_VOXEL_RANGE
+from PVPGuideLib.io.ct_io import read_ct, write_volume
+from PVPGuideLib.io.read_limits import ENV_VOXEL_RANGE
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def _float_ct(tmp_path, poison):
     voxels = ct.voxels.astype(np.float32)
     poison(voxels)
     path = tmp_path / "float.nrrd"
-    from PVPGuideLib.ct_io import sitk_image_from_volume
+    from PVPGuideLib.io.ct_io import sitk_image_from_volume
 
     sitk.WriteImage(sitk_image_from_volume(ct.with_voxels(voxels)), str(path), False)  # raw: no expansion limit
     return path
@@ -275,7 +275,7 @@ def test_label_map_of_another_position_is_refused(tmp_path, capsys):
 
 
 def test_label_levels_out_of_anatomical_order_are_refused(tmp_path, capsys):
-    from PVPGuideLib.phantom import generate_phantom
+    from PVPGuideLib.phantom.build.build import generate_phantom
 
     phantom = generate_phantom(seed=0)
     ct_path, labels_path = tmp_path / "ct.nrrd", tmp_path / "labels.nrrd"

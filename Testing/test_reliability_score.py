@@ -20,7 +20,7 @@ from reliability_helpers import (
     write_score_inputs,
 )
 
-from PVPGuideLib.ct_io import write_volume
+from PVPGuideLib.io.ct_io import write_volume
 
 PICTURES = {"projection_ap.png", "projection_lateral.png"}
 

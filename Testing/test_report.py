@@ -8,7 +8,7 @@ import pytest
 from report_cases import CENTRE, B, C, cylinder_plan, with_sections
 from report_checks import embedded_png, mismatched_values, parse_report
 
-from PVPGuideLib.mesh import TriangleMesh
+from PVPGuideLib.core.mesh import TriangleMesh
 from PVPGuideLib.report import write_report
 from PVPGuideLib.report.formatting import format_value, guess_format, rounded
 from PVPGuideLib.report.meshes import read_stl
@@ -195,7 +195,7 @@ def test_plan_command_writes_the_report(tmp_path):
     from synthetic import cylinder_ct
 
     from PVPGuideLib.cli import main
-    from PVPGuideLib.ct_io import write_volume
+    from PVPGuideLib.io.ct_io import write_volume
 
     write_volume(cylinder_ct(radius=60.0, centre=CENTRE, spacing=(1.5, 1.5, 2.0)), tmp_path / "ct.nrrd")
     fmt = lambda p: ",".join(f"{x:.6f}" for x in p)

@@ -7,9 +7,9 @@ import pytest
 from proposal_cases import analysis, phantom
 from scipy import ndimage
 
-from PVPGuideLib import phantom_shapes as shapes
-from PVPGuideLib.needles import needle_outer_diameter_mm
-from PVPGuideLib.safety import DEFAULT_LIMITS, Limit, check_safety, judge
+from PVPGuideLib.core.needles import needle_outer_diameter_mm
+from PVPGuideLib.phantom.build import shapes
+from PVPGuideLib.planning.safety import DEFAULT_LIMITS, Limit, check_safety, judge
 
 # The CT's voxels are 0.9 x 0.9 x 2 mm: a surface read from them is good to about half a voxel, across
 # (0.5 mm) or along the 2 mm slices (1 mm: the endplates).

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from synthetic import cylinder_ct, rotation_matrix
 
-from PVPGuideLib.ct_io import read_ct, read_labelmap
-from PVPGuideLib.geometry import distance_point_to_line
-from PVPGuideLib.skin import SkinEntryStatus, SkinError, find_skin_entry, skin_surface
+from PVPGuideLib.core.geometry import distance_point_to_line
+from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+from PVPGuideLib.planning.skin import SkinEntryStatus, SkinError, find_skin_entry, skin_surface
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "totalseg_example"
 needs_real_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample folder {DATA} is absent")

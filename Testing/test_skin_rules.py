@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from PVPGuideLib.skin import SkinEntryStatus, find_skin_entry, skin_surface
-from PVPGuideLib.volume import CTVolume
+from PVPGuideLib.core.volume import CTVolume
+from PVPGuideLib.planning.skin import SkinEntryStatus, find_skin_entry, skin_surface
 
 
 def test_first_skin_crossing_beyond_b_when_the_ray_meets_skin_twice():

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from operative_phantom import burn_needle, moved_ct
+from PVPGuideLib.phantom.build.build import generate_phantom
 
-from PVPGuideLib.phantom import generate_phantom
 from PVPGuideLib.verify import VerifyError, check_needle
 from PVPGuideLib.verify.rigid import apply_points, apply_vectors, rigid_matrix
 
@@ -54,7 +54,7 @@ def test_phantom_needle_recovered_through_a_known_move(name):
 def test_phantom_check_reports_frame_measures_and_warns_beyond_limits():
     p, b, c, level = _phantom()
     frame = level["frame"]
-    from PVPGuideLib.geometry import VertebraFrame
+    from PVPGuideLib.core.geometry import VertebraFrame
 
     vf = VertebraFrame.from_axes(origin=frame["origin"], right=frame["right"], anterior=frame["anterior"],
                                  superior=frame["superior"])
@@ -107,7 +107,7 @@ def test_registration_that_cannot_converge_is_a_clear_error_with_its_measure():
 @pytest.mark.skipif(not (DATA / "ct_T11_S1_3mm.nii.gz").exists(), reason="../shared/data/totalseg_example is absent")
 @pytest.mark.parametrize("move", [((5.0, 4.0, -8.0), (-9.0, 12.0, 14.0)), MOVES["max_move"]])
 def test_real_3mm_ct_needle_recovered_through_a_known_move(move):
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
     mask = read_labelmap(DATA / "labels_T11_S1_3mm.nii.gz", ct).voxels == 31  # L1

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from proposal_cases import assert_spec_points, phantom, voxel_ras
 
-from PVPGuideLib.proposal import propose_points
+from PVPGuideLib.core.volume import CTVolume, VolumeError
+from PVPGuideLib.planning.proposal import propose_points
 from PVPGuideLib.vertebra import (
     VertebraError,
     analyse_vertebra,
@@ -16,7 +17,6 @@ from PVPGuideLib.vertebra import (
     vertebra_from_labels,
 )
 from PVPGuideLib.vertebra.levels import level_from_name, neighbouring_levels
-from PVPGuideLib.volume import CTVolume, VolumeError
 
 TOLERANCE_MM = 1.5
 

@@ -65,7 +65,7 @@ def test_body_width_is_the_outline_through_the_centre():
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample not found at {DATA}")
 def test_coarse_scan_lower_lumbar_pedicles_are_reported():
     """At 3 mm the L4-L5 pedicles merge with their transverse processes (SPEC widths 12.9-18.6 mm)."""
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")

@@ -19,12 +19,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PVPGuideLib.atomic_io import write_bytes_atomic, write_json_atomic  # noqa: E402
 from PVPGuideLib.cli import main as pvpguide  # noqa: E402
-from PVPGuideLib.ct_io import read_ct, read_labelmap  # noqa: E402
+from PVPGuideLib.io.atomic_io import write_bytes_atomic, write_json_atomic  # noqa: E402
+from PVPGuideLib.io.ct_io import read_ct, read_labelmap  # noqa: E402
+from PVPGuideLib.planning.skin import skin_surface  # noqa: E402
 from PVPGuideLib.report import write_report  # noqa: E402
 from PVPGuideLib.report.chromium import find_chromium, run_headless  # noqa: E402
-from PVPGuideLib.skin import skin_surface  # noqa: E402
 
 PICTURE_NAMES = {"view3d": "report_3d.png", "slice_axial": "report_axial.png", "slice_sagittal": "report_sagittal.png",
                  "projection_ap": "report_projection_ap.png", "projection_lateral": "report_projection_lateral.png"}

@@ -6,9 +6,9 @@ Usage: .venv/bin/python scripts/realdata_table.py [DATA_DIR]   (default ../share
 import sys
 from pathlib import Path
 
-from PVPGuideLib.ct_io import read_ct, read_labelmap
-from PVPGuideLib.proposal import propose_plan
-from PVPGuideLib.skin import skin_surface
+from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+from PVPGuideLib.planning.proposal import propose_plan
+from PVPGuideLib.planning.skin import skin_surface
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
 LABELS = (31, 30, 29, 28, 27)  # L1-L5 (TotalSegmentator v2)

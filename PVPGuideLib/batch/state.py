@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from .. import __version__
-from ..atomic_io import write_json_atomic
+from ..io.atomic_io import write_json_atomic
 from .cases import BatchCase
 
 MARKER_NAME = "batch-case.json"

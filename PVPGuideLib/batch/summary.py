@@ -8,8 +8,8 @@ import json
 import re
 from pathlib import Path
 
-from ..atomic_io import write_text_atomic
 from ..errors import PVPGuideError
+from ..io.atomic_io import write_text_atomic
 from ..report.findings import plain_warnings
 from ..report.formatting import rounded
 from ..report.sections_html import check_name, overall_verdict, safety_checks

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..geometry import VertebraFrame
+from ..core.geometry import VertebraFrame
 from .errors import CementError
 from .masks import body_mask_on_grid
 from .sampling import FrameGrid, column_surfaces
@@ -45,7 +45,7 @@ class FrameAxes:
 
 def as_frame_axes(frame) -> FrameAxes:
     """Accept a FrameAxes, any object with origin/right/anterior/superior attributes
-    (e.g. PVPGuideLib.geometry.VertebraFrame), a mapping with those keys (plan.json, phantom truth)
+    (e.g. PVPGuideLib.core.geometry.VertebraFrame), a mapping with those keys (plan.json, phantom truth)
     or a sequence (origin, right, anterior, superior)."""
     if isinstance(frame, FrameAxes):
         return frame

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 from .body import BodyAnalysis
 from .errors import CementError
 from .masks import mask_on_grid

@@ -9,7 +9,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 from .errors import CementError
 from .masks import body_mask_on_grid
 

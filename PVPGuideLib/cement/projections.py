@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from ..atomic_io import write_bytes_atomic
+from ..io.atomic_io import write_bytes_atomic
 from ..report.png import png_bytes
 from .distribution import COVERAGE_THRESHOLD, Projection
 

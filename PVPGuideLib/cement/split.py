@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 from .errors import CementError
 from .masks import mask_on_grid
 

@@ -102,7 +102,7 @@ def add_limit_options(parser) -> None:
 def _apply_limit_options(args) -> None:
     import os
 
-    from ..read_limits import ENV_MAX_EXPANSION, ENV_MAX_MB, ENV_VOXEL_RANGE, current_limits, parse_voxel_range
+    from ..io.read_limits import ENV_MAX_EXPANSION, ENV_MAX_MB, ENV_VOXEL_RANGE, current_limits, parse_voxel_range
 
     if getattr(args, "voxel_size_range", None):
         low, high = parse_voxel_range(args.voxel_size_range)
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     import signal
 
     from ..errors import PVPGuideError
-    from ..read_limits import ENV_MAX_EXPANSION, ENV_MAX_MB, ENV_VOXEL_RANGE
+    from ..io.read_limits import ENV_MAX_EXPANSION, ENV_MAX_MB, ENV_VOXEL_RANGE
     from .messages import os_error_message
 
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from ..needles import NEEDLE_OUTER_DIAMETER_MM
-from ..progress import no_progress, terminal_progress_bar
+from ..core.needles import NEEDLE_OUTER_DIAMETER_MM
+from ..core.progress import no_progress, terminal_progress_bar
 
 
 def ras_point(text: str) -> np.ndarray:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
-from ..plan import build_plan
-from ..plan_cement import add_cement_prediction
-from ..plan_guide import add_guide_plates
-from ..progress import Steps
-from ..proposal import plan_side
-from ..skin import skin_surface
+from ..core.progress import Steps
+from ..planning.plan import build_plan
+from ..planning.plan_cement import add_cement_prediction
+from ..planning.plan_guide import add_guide_plates
+from ..planning.proposal import plan_side
+from ..planning.skin import skin_surface
 from ..vertebra import analyse_vertebra, vertebra_from_labels
 from .common import add_needle_gauge, add_output_options, progress_for
 from .outputs import check_output_folder, write_and_summarise
@@ -52,7 +52,7 @@ BODY_PART, POSTERIOR_PART = 1, 2  # the phantom's `parts` labels
 
 
 def run(args) -> int:
-    from ..phantom import generate_phantom, write_phantom
+    from ..phantom.build import generate_phantom, write_phantom
 
     progress = progress_for(args)
     steps = Steps(["generating the phantom", "finding the skin", "proposing B and C", "predicting the cement",

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from .. import __version__
-from ..atomic_io import write_json_atomic
-from ..ct_io import read_ct, read_labelmap
+from ..io.atomic_io import write_json_atomic
+from ..io.ct_io import read_ct, read_labelmap
 from .common import add_output_options, print_json, say, warn
 
 NAME = "outcome"

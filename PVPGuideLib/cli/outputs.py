@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic_io import write_json_atomic
-from ..display import plan_summary_lines
-from ..output_set import OutputTransaction, manifest
-from ..output_set import check_output_folder as _check_folder
-from ..plan import Plan
-from ..plan_json import plan_to_json
+from ..core.display import plan_summary_lines
+from ..io.atomic_io import write_json_atomic
+from ..io.output_set import OutputTransaction, manifest
+from ..io.output_set import check_output_folder as _check_folder
+from ..io.plan_json import plan_to_json
+from ..planning.plan import Plan
 from .common import print_json, say, warn
 
 # Transactions opened by check_output_folder: stage folder -> transaction. The command writes into the
@@ -68,7 +68,7 @@ def ct_path_for_plan(ct_path: str, stage: Path) -> str:
 def _write_cement_pictures(plan: Plan, out: Path) -> None:
     """AP and lateral projections of each predicted cement, named in the trajectory's cement section."""
     from ..cement import write_projection_pngs
-    from ..plan_cement import cement_file_prefix
+    from ..planning.plan_cement import cement_file_prefix
 
     for t in plan.trajectories:
         scores = t.artifacts.get("cement_scores")

@@ -8,14 +8,14 @@ from dataclasses import replace
 import numpy as np
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
-from ..compat import strict_zip
-from ..ct_io import read_ct, read_labelmap
+from ..core.compat import strict_zip
+from ..core.progress import Steps
 from ..errors import PVPGuideError
-from ..plan import build_plan, check_points, plan_trajectory
-from ..plan_cement import add_cement_prediction, body_masks_from_analysis
-from ..plan_guide import add_guide_plates
-from ..progress import Steps
-from ..skin import skin_surface
+from ..io.ct_io import read_ct, read_labelmap
+from ..planning.plan import build_plan, check_points, plan_trajectory
+from ..planning.plan_cement import add_cement_prediction, body_masks_from_analysis
+from ..planning.plan_guide import add_guide_plates
+from ..planning.skin import skin_surface
 from .common import add_needle_gauge, add_output_options, check_posterior_entry, progress_for, ras_point
 from .grid_options import add_grid_options, grid_from_args, wants_grid
 from .outputs import check_output_folder, write_and_summarise
@@ -113,7 +113,7 @@ def run(args) -> int:
     if manual:
         plan = _manual_plan(ct, skin, args, levels, analyses)
     else:
-        from ..proposal import propose_plan
+        from ..planning.proposal import propose_plan
 
         plan = propose_plan(ct, skin, analyses, side=args.side or "auto", needle_gauge=args.needle_gauge)
     if grid is not None:
@@ -202,7 +202,7 @@ def _analyses(ct, args, levels, labels, manual):
 
 def _manual_plan(ct, skin, args, levels, analyses):
     """The given B and C, measured; with a known vertebra, also in its frame and checked for safety."""
-    from ..safety import check_safety
+    from ..planning.safety import check_safety
 
     analysis = analyses[0] if analyses else None
     level = levels[0] if levels else (analysis.level if analysis else "")

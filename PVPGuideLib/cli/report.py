@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.progress import Steps
 from ..errors import PVPGuideError
-from ..progress import Steps
 from .common import add_summary_options, print_json, progress_for, say, warn
 
 NAME = "report"
@@ -41,7 +41,7 @@ def plan_json_path(given) -> Path:
 
 
 def read_plan_json(path: Path) -> dict:
-    from ..plan_json import read_plan_json as read_validated
+    from ..io.plan_json import read_plan_json as read_validated
 
     return read_validated(path)
 
@@ -50,7 +50,7 @@ def check_ct_matches_plan(ct, data: dict, path: Path) -> None:
     """Refuse a CT that is not the plan's: recorded size, spacing, direction and voxel hash must agree."""
     import numpy as np
 
-    from ..plan_json import voxels_sha256
+    from ..io.plan_json import voxels_sha256
 
     recorded = data.get("ct") or {}
     problems = []
@@ -73,8 +73,8 @@ def load_ct_and_skin(data: dict, base_dir: Path):
     A relative CT path is relative to the plan folder (never the working folder); the CT read must be the
     plan's own (check_ct_matches_plan).
     """
-    from ..ct_io import read_ct
-    from ..skin import SKIN_THRESHOLD_HU, skin_surface
+    from ..io.ct_io import read_ct
+    from ..planning.skin import SKIN_THRESHOLD_HU, skin_surface
 
     recorded = (data.get("ct") or {}).get("path")
     if not recorded:

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..atomic_io import write_json_atomic
 from ..cement import (
     DEFAULT_CEMENT_THRESHOLD_HU,
     SCHEMA,
@@ -22,9 +21,10 @@ from ..cement import (
     split_body,
     write_projection_pngs,
 )
-from ..ct_io import read_ct, read_labelmap
-from ..output_set import OutputTransaction, check_output_folder, manifest
-from ..progress import Steps
+from ..core.progress import Steps
+from ..io.atomic_io import write_json_atomic
+from ..io.ct_io import read_ct, read_labelmap
+from ..io.output_set import OutputTransaction, check_output_folder, manifest
 from .common import add_output_options, print_json, progress_for, ras_point, say, warn
 
 NAME = "score"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..atomic_io import write_json_atomic
-from ..ct_io import read_ct, read_labelmap
-from ..geometry import VertebraFrame
+from ..core.geometry import VertebraFrame
+from ..io.atomic_io import write_json_atomic
+from ..io.ct_io import read_ct, read_labelmap
 from ..verify import VerifyError, check_needle
 from .common import add_output_options, print_json, say, warn
 

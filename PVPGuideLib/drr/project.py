@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ct_io import sitk_image_from_volume
+from ..core.geometry import VertebraFrame
 from ..errors import PVPGuideError
-from ..geometry import VertebraFrame
+from ..io.ct_io import sitk_image_from_volume
 
 LPS = np.diag([-1.0, -1.0, 1.0])
 # Linear attenuation of water at a typical C-arm energy (about 60 keV), per mm; HU scale it (air 0).

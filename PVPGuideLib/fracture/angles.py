@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry import VertebraFrame
+from ..core.geometry import VertebraFrame
 
 
 def line_tilt_deg(posterior_point, anterior_point, frame: VertebraFrame) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..ct_io import read_labelmap
+from ..io.ct_io import read_labelmap
 from ..report.png import png_bytes
 from ..vertebra.levels import label_for_level
 from .errors import FractureError

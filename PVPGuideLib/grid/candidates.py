@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from .errors import GridError
 
 # Wires or beads of a CT grid (metal, barium) are far denser than skin (about 0-100 HU) and fat.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from .candidates import wire_voxels
 from .errors import GridError
 from .families import SPACING_RANGE_MM, dithered, family_normals, lattice, wire_offsets

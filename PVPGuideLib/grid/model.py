@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..geometry import GridPosition, as_point, unit
+from ..core.geometry import GridPosition, as_point, unit
 from .errors import GridError
 from .surface import SkinPatch
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from .errors import GuideError
 from .topology import merge_identical_vertices, signed_volume, topology
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
-from ..geometry import VertebraFrame, needle_angles
-from ..mesh import TriangleMesh
-from ..needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
+from ..core.compat import strict_zip
+from ..core.geometry import VertebraFrame, needle_angles
+from ..core.mesh import TriangleMesh
+from ..core.needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
 from . import base as base_mod
 from . import checks, features
 from .booleans import difference, printable_mesh, to_manifold, union

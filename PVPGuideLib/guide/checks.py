@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from .heightfield import envelope_at
 from .intersections import self_intersecting_pairs
 from .sections import section_loops

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from .booleans import _manifold3d
 from .features import points_inside
 from .frame import PlateFrame

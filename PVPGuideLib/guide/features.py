@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 from .base import circle, conformal_solid, rectangle
 from .booleans import _manifold3d
 from .font import text_outline

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 from .booleans import _manifold3d
 
 CELL_WIDTH = 4.0

@@ -17,7 +17,7 @@ def plan_guides(plan, out_dir, *, options: GuideOptions | None = None, coordinat
                 bilateral: bool = True) -> list[tuple[GuideResult | None, dict]]:
     """Build and write the guide plate(s) of a plan; [(result or None, plan.json `guide` section), ...].
 
-    plan : a PVPGuideLib.plan.Plan (uses plan.skin.mesh, plan.needle_gauge and each trajectory's level,
+    plan : a PVPGuideLib.planning.plan.Plan (uses plan.skin.mesh, plan.needle_gauge and each trajectory's level,
     side, a, c and landmarks: frame, midline plane, spinous tip). Trajectories of one level with both
     sides share one plate when `bilateral`. A plate that cannot be built is reported in its section
     (`stl` null, `error` the reason) and the others are still made: the plan is saved either way.

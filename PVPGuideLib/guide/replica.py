@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
-from ..iso_surface import iso_surface
-from ..mesh import TriangleMesh
-from ..needles import needle_outer_diameter_mm
-from ..volume import CTVolume
+from ..core.compat import strict_zip
+from ..core.iso_surface import iso_surface
+from ..core.mesh import TriangleMesh
+from ..core.needles import needle_outer_diameter_mm
+from ..core.volume import CTVolume
 from . import checks
 from .booleans import difference, printable_mesh, to_manifold
 from .errors import GuideError

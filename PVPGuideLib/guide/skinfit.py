@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from .errors import GuideError
 from .frame import PlateFrame
 from .heightfield import HeightGrid, envelope_at, upper_envelope

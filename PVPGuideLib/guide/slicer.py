@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from .stl import write_stl
 
 # The documented default profile (docs/guide-plate.md): PLA, 0.4 mm nozzle, 0.2 mm layers, solid

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from .frame import PlateFrame
 from .heightfield import HeightGrid, upper_envelope
 from .skinfit import facing_faces

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 from .topology import unique_ints
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..atomic_io import write_bytes_atomic
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
+from ..io.atomic_io import write_bytes_atomic
 from .errors import GuideError
 from .topology import merge_identical_vertices
 

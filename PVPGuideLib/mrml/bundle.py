@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..atomic_io import atomic_path
+from ..io.atomic_io import atomic_path
 from ._vtk import captured_vtk_output, slicer_module
 from .errors import SceneBundleError
 from .scene import SceneHandle, new_scene, scene_of
@@ -75,7 +75,7 @@ def save_scene_bundle(scene_or_handle: SceneHandle | object, mrb_path) -> Path:
     """Write the scene to `mrb_path` (.mrb) and return its absolute path.
 
     The bundle folder is assembled in a temporary folder, zipped to a temporary file beside the
-    target and renamed over it (PVPGuideLib.atomic_io), so a failure never leaves a half-written
+    target and renamed over it (PVPGuideLib.io.atomic_io), so a failure never leaves a half-written
     .mrb and no other file in the folder is touched; missing parent folders are created.
     `scene_or_handle` is a SceneHandle or, inside Slicer, `slicer.mrmlScene`.
     Raises SceneBundleError naming the file and the problem.
@@ -115,7 +115,7 @@ def save_scene_bundle(scene_or_handle: SceneHandle | object, mrb_path) -> Path:
 
 def _check_unpacked_size(path: Path, archive: zipfile.ZipFile) -> None:
     """Refuse a bundle that would unpack to more than the reading limits allow (read_limits.py)."""
-    from ..read_limits import current_limits
+    from ..io.read_limits import current_limits
 
     limits = current_limits()
     declared = sum(max(0, info.file_size) for info in archive.infolist())

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compat import strict_zip
-from ..plan import Plan
+from ..core.compat import strict_zip
+from ..planning.plan import Plan
 from .markups import fiducial_node_from_point, line_node_from_points
 from .models import model_node_from_mesh
 from .parameters import parameter_node, set_node_reference, set_parameters

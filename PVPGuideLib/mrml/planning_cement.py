@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..display import format_percent, format_volume_ml
-from ..volume import CTVolume
+from ..core.display import format_percent, format_volume_ml
+from ..core.volume import CTVolume
 from .segmentations import labelmap_from_segment, segmentation_node_from_labelmap, set_segment_from_mask
 
 CEMENT_SEGMENT_ID = "cement"

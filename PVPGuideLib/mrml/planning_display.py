@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import geometry
-from ..display import format_angle, format_length, format_point
+from ..core import geometry
+from ..core.display import format_angle, format_length, format_point
 
 NEEDLE_MODEL_SIDES = 32
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM
+from ..core.needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM
 
-SKIN_THRESHOLD_HU = -300.0  # PVPGuideLib.skin.SKIN_THRESHOLD_HU
+SKIN_THRESHOLD_HU = -300.0  # PVPGuideLib.planning.skin.SKIN_THRESHOLD_HU
 DEFAULT_PLANNED_VOLUME_ML = 4.5  # PVPGuideLib.cement.plan_section.DEFAULT_PLANNED_VOLUME_ML
 COORDINATE_SYSTEMS = ("LPS", "RAS")  # PVPGuideLib.guide.stl.COORDINATE_SYSTEMS: of the STL files written
 

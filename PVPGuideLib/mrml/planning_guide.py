@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic_io import write_bytes_atomic
-from ..display import format_angle, format_length, format_volume_ml
-from ..plan import infer_side
-from ..progress import Steps
-from ..skin import SKIN_THRESHOLD_HU
+from ..core.display import format_angle, format_length, format_volume_ml
+from ..core.progress import Steps
+from ..io.atomic_io import write_bytes_atomic
+from ..planning.plan import infer_side
+from ..planning.skin import SKIN_THRESHOLD_HU
 from .planning_cement import FRESH_TOLERANCE_MM
 
 # What PVPGuideLib.guide imports beyond numpy and scipy (which Slicer ships); imported only when a plate is built.
@@ -91,8 +91,8 @@ def guide_status(logic) -> list[str] | None:
 def design_guide(logic, folder=None, *, progress=None) -> dict:
     """PlanningLogic.design_guide: build the plate for the current path, show it, store its section, write the STL."""
     from ..guide import GuideError, plan_guides
-    from ..plan import build_plan
-    from ..skin import SkinError
+    from ..planning.plan import build_plan
+    from ..planning.skin import SkinError
 
     steps = Steps(_STEPS if folder is not None else [s for s in _STEPS if s != "writing the STL"], progress)
     logic._ct_node()  # without a CT there is nothing to design on (not even a parameter node)

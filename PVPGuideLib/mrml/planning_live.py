@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 
-from ..mesh import TriangleMesh
-from ..skin import SkinEntry, SkinEntryStatus, SkinSurface, find_skin_entry
+from ..core.mesh import TriangleMesh
+from ..planning.skin import SkinEntry, SkinEntryStatus, SkinSurface, find_skin_entry
 from .models import _poly_data
 
 
@@ -79,7 +79,7 @@ def follow_b_and_c(logic, moved: str) -> dict:
 
 def skin_index(logic, threshold_hu: float) -> SkinRayIndex:
     """The scene's skin index, built once per CT and threshold (the skin itself is PlanningLogic's cache)."""
-    from ..progress import Steps
+    from ..core.progress import Steps
 
     skin = logic._skin(threshold_hu, Steps(["reading the CT", "extracting the skin surface"], None))
     if logic._skin_index is None or logic._skin_index.skin is not skin:

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import geometry
-from ..atomic_io import write_json_atomic
-from ..compat import strict_zip
-from ..geometry import VertebraFrame
-from ..needles import needle_outer_diameter_mm
-from ..plan import Trajectory, VertebraLandmarks, build_plan, infer_side
-from ..plan_json import plan_to_json, trajectory_to_json
-from ..progress import Steps
-from ..skin import SkinEntryStatus, find_skin_entry, skin_surface
-from ..volume import CTVolume
+from ..core import geometry
+from ..core.compat import strict_zip
+from ..core.geometry import VertebraFrame
+from ..core.needles import needle_outer_diameter_mm
+from ..core.progress import Steps
+from ..core.volume import CTVolume
+from ..io.atomic_io import write_json_atomic
+from ..io.plan_json import plan_to_json, trajectory_to_json
+from ..planning.plan import Trajectory, VertebraLandmarks, build_plan, infer_side
+from ..planning.skin import SkinEntryStatus, find_skin_entry, skin_surface
 from ._vtk import extent_offset_matrix, from_vtk_matrix, to_vtk_matrix
 from .parameters import MODULE_NAME
 from .parameters import parameter_node as module_parameter_node
@@ -600,7 +600,7 @@ class PlanningLogic:
         13.68 % flag, distribution score, endplate contact, nine zones, pattern, and the conventional path.
         """
         from ..cement import CementError
-        from ..plan_cement import add_cement_prediction
+        from ..planning.plan_cement import add_cement_prediction
         from .volumes import ct_from_volume_node
 
         steps = Steps(["reading the CT and the vertebra", "predicting the cement", "adding the cement segment"],
@@ -658,7 +658,7 @@ class PlanningLogic:
     def _cement_scores(self, ct: CTVolume):
         """(CementScores of the stored prediction or None, problem): recomputed when not in memory (reopened scene)."""
         from ..cement import CementError
-        from ..plan_cement import add_cement_prediction
+        from ..planning.plan_cement import add_cement_prediction
 
         text = self.parameter_node().GetParameter("cementSection")
         if self._cement_cache is not None and self._cement_cache[0] == text:
@@ -746,7 +746,7 @@ class PlanningLogic:
         Everything is drawn in a hidden folder inside `folder` and then moved into place file by file
         (each move atomic), so a failure leaves no partial report. Returns the plan.json content.
         """
-        from ..plan_cement import cement_file_prefix
+        from ..planning.plan_cement import cement_file_prefix
         from ..report import write_report
         from .volumes import ct_from_volume_node
 

@@ -1,6 +1,6 @@
 """The panel's "Propose B and C" (issue 4, SPEC sections 3 and 5): B and C from the vertebra segment, A, safety rows.
 
-The target vertebra's segment is analysed (PVPGuideLib.proposal.propose_b_and_c), B and C are placed for the puncture
+The target vertebra's segment is analysed (PVPGuideLib.planning.proposal.propose_b_and_c), B and C are placed for the puncture
 side (setting `side`; with 'both' the recommended side: the panel holds one A/B/C set, a bilateral plan is the command
 line's `--side both`), the vertebra landmarks are stored, A is found on the skin, and the needle's safety checks and
 the side recommendation are stored as proposalSection. B and C stay unlocked: the surgeon may move them.
@@ -12,10 +12,10 @@ import json
 
 import numpy as np
 
-from ..display import format_length
-from ..plan import infer_side
-from ..progress import Steps
-from ..skin import SkinEntryStatus, find_skin_entry
+from ..core.display import format_length
+from ..core.progress import Steps
+from ..planning.plan import infer_side
+from ..planning.skin import SkinEntryStatus, find_skin_entry
 from .planning_cement import FRESH_TOLERANCE_MM
 
 PROPOSAL_SIDES = ("left", "right", "both")
@@ -25,9 +25,9 @@ _STEPS = ["reading the CT and the vertebra", "analysing the vertebra and proposi
 
 def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
     """PlanningLogic.propose_points: analyse the target vertebra, place B, C and A, store safety and recommendation."""
-    from ..proposal import propose_b_and_c
-    from ..safety import check_safety
-    from ..skin import SkinError
+    from ..planning.proposal import propose_b_and_c
+    from ..planning.safety import check_safety
+    from ..planning.skin import SkinError
     from .volumes import ct_from_volume_node
 
     steps = Steps(_STEPS, progress)

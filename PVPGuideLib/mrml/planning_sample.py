@@ -19,8 +19,8 @@ PHANTOM_URI = f"pvpguide://phantom/{PHANTOM_FILE_NAME}"
 
 def phantom_nrrd_bytes(seed: int = 0) -> bytes:
     """The bundled phantom's CT (generate_phantom(seed=seed)) as the bytes of a .nrrd file."""
-    from ..ct_io import write_volume
-    from ..phantom import generate_phantom
+    from ..io.ct_io import write_volume
+    from ..phantom.build import generate_phantom
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / PHANTOM_FILE_NAME

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from .markups import line_node_from_points
 from .parameters import set_node_reference
 from .volumes import volume_node_from_ct

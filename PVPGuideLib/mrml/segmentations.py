@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from ._vtk import array_from_image_data, fill_image_data, from_vtk_matrix, slicer_module, to_vtk_matrix
 from .errors import MRMLAdapterError
 from .transforms import world_matrix

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from ._vtk import array_from_image_data, extent_offset_matrix, fill_image_data, from_vtk_matrix, to_vtk_matrix
 from .errors import MRMLAdapterError
 from .transforms import world_matrix

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cement import DEFAULT_CEMENT_THRESHOLD_HU, analyze_body, frame_from_segmentation, score_cement, segment_cement
-from ..plan_cement import body_masks_from_analysis
+from ..planning.plan_cement import body_masks_from_analysis
 
 
 def score_postop_cement(ct, analysis, labels: np.ndarray, *, side: str, tip_ras=None,

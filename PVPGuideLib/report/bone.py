@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..iso_surface import iso_surface
-from ..mesh import TriangleMesh
-from ..volume import CTVolume
+from ..core.iso_surface import iso_surface
+from ..core.mesh import TriangleMesh
+from ..core.volume import CTVolume
 from .path_geometry import PathGeometry
 
 # Cortical bone reads several hundred HU, osteoporotic cancellous bone about 50-150 HU, muscle about 50:

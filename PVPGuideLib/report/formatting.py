@@ -6,7 +6,7 @@ that what is shown is the stored value with this rounding.
 
 from __future__ import annotations
 
-from .. import display
+from ..core import display
 
 # Decimals per kind of number, shared by the report and the batch summary CSV; angles, lengths, cement volumes
 # and percentages follow display.py (0.1 degree, 0.1 mm, 0.01 ml, 0.1 %), which the module's panel uses too.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic_io import atomic_path
+from ..io.atomic_io import atomic_path
 from .chromium import find_chromium, run_headless
 
 

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..mesh import TriangleMesh
-from ..volume import CTVolume
+from ..core.mesh import TriangleMesh
+from ..core.volume import CTVolume
 from .bone import bone_surface
 from .c_arm_pictures import c_arm_pictures
 from .html_parts import esc, figure

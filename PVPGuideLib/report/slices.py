@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from . import colours
 from .overlay import Band, Label, Ring, draw_overlay
 from .path_geometry import PathGeometry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from . import colours
 from .path_geometry import PathGeometry
 from .vtk_render import SceneCamera, SceneLabel, SceneMesh, SceneTube, render_scene

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..mesh import TriangleMesh
+from ..core.mesh import TriangleMesh
 from . import colours
 
 SUPERSAMPLING = 2  # rendered at twice the size and averaged down: smooth edges without relying on MSAA support

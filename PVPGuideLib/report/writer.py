@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic_io import write_text_atomic
+from ..io.atomic_io import write_text_atomic
 from .bone import segmentation_meshes
 from .page import report_html
 from .pdf import write_report_pdf
@@ -25,7 +25,7 @@ def write_report(plan_json: dict, html_path, *, plan=None, ct=None, skin_mesh=No
                  pdf: bool = False, progress=None) -> ReportFiles:
     """Write a self-contained report.html (atomically) from plan.json's content.
 
-    plan : the PVPGuideLib.plan.Plan, when at hand: its CT and skin are drawn (ct / skin_mesh override them).
+    plan : the PVPGuideLib.planning.plan.Plan, when at hand: its CT and skin are drawn (ct / skin_mesh override them).
     guide_meshes : {(level, side): TriangleMesh in RAS}; default: the STL files named in plan.json.
     vertebra_meshes : {level: TriangleMesh in RAS}; default: the plan's segmentation (smoothed), else a bone
     iso-surface of the CT around the target.

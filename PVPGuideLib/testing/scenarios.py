@@ -1,6 +1,6 @@
 """Behaviour scenarios of the PVPGuide module, run by pytest (slicer-core) and by PVPGuideTest inside Slicer."""
 
-# Each scenario takes a scene (SceneHandle or slicer.mrmlScene) and a phantom (PVPGuideLib.phantom.Phantom),
+# Each scenario takes a scene (SceneHandle or slicer.mrmlScene) and a phantom (PVPGuideLib.phantom.build.Phantom),
 # drives PlanningLogic as the panel does, and raises ScenarioFailure naming what went wrong. Expected values
 # come from the SPEC formulas or the phantom's construction, computed here independently of the logic.
 
@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compat import strict_zip
-from ..display import format_angle, format_length, format_percent
+from ..core.compat import strict_zip
+from ..core.display import format_angle, format_length, format_percent
+from ..core.needles import needle_outer_diameter_mm
 from ..mrml.planning_cement import CEMENT_SEGMENT_ID, cement_rows
 from ..mrml.planning_guide import guide_rows
 from ..mrml.planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
 from ..mrml.planning_proposal import proposal_text, safety_rows
 from ..mrml.scene import scene_of
 from ..mrml.segmentations import labelmap_from_segment
-from ..needles import needle_outer_diameter_mm
-from ..skin import SKIN_THRESHOLD_HU
+from ..planning.skin import SKIN_THRESHOLD_HU
 
 ANGLE_TOLERANCE_DEG = 1e-6
 # The phantom's truth stores the frame axes to 6 decimals, so they are orthonormal to about 1e-6 only.
@@ -53,7 +53,7 @@ TEST_PHANTOM_OPTIONS = {"rotation_deg": (6.0, -4.0, 8.0)}
 
 def scenario_phantom():
     """The phantom both test suites run the scenarios on (generated, seeded, a few seconds)."""
-    from ..phantom import generate_phantom
+    from ..phantom.build import generate_phantom
 
     return generate_phantom(**TEST_PHANTOM_OPTIONS)
 

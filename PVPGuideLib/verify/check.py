@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
-from ..ct_io import sitk_image_from_volume
-from ..geometry import VertebraFrame, unit
-from ..volume import CTVolume
+from ..core.compat import strict_zip
+from ..core.geometry import VertebraFrame, unit
+from ..core.volume import CTVolume
+from ..io.ct_io import sitk_image_from_volume
 from .errors import VerifyError
 from .needle import Needle, find_single_needle, fit_needle
 from .register import Registration, register_vertebra
@@ -95,7 +95,7 @@ def check_needle(planning: CTVolume, vertebra_mask: np.ndarray, intraop: CTVolum
     sagittal = None if frame is None else float(np.degrees(np.arcsin(min(1.0, abs(np.dot(direction, frame.right))))))
     safety = None
     if analysis is not None:
-        from ..safety import check_safety
+        from ..planning.safety import check_safety
 
         # The needle as placed: the same bone path length as planned, ending at the found tip.
         placed_b = tip - np.linalg.norm(c - b) * direction

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from .errors import VerifyError
 
 # Metal: steel is far above any bone; a needle thinner than a voxel is diluted by partial volume, so the

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
-from ..ct_io import sitk_image_from_volume
-from ..volume import CTVolume
+from ..core.compat import strict_zip
+from ..core.volume import CTVolume
+from ..io.ct_io import sitk_image_from_volume
 from .errors import VerifyError
 from .rigid import matrix_from_sitk
 

@@ -9,7 +9,7 @@ LPS = np.diag([-1.0, -1.0, 1.0])
 
 def rigid_matrix(rotation_deg=(0.0, 0.0, 0.0), translation_mm=(0.0, 0.0, 0.0), centre=(0.0, 0.0, 0.0)) -> np.ndarray:
     """4x4 RAS: rotation about R, then A, then S (degrees, about `centre`), then a translation (mm)."""
-    from ..phantom import pose_rotation
+    from ..phantom.build import pose_rotation
 
     rotation = pose_rotation(rotation_deg)
     centre = np.asarray(centre, float)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compat import strict_zip
-from ..geometry import VertebraFrame
-from ..plan import VertebraLandmarks
+from ..core.compat import strict_zip
+from ..core.geometry import VertebraFrame
+from ..planning.plan import VertebraLandmarks
 from .body import BodyExtent, Endplates, body_extent, fit_endplates, mid_height_section, posterior_wall_rise
 from .canal import Canal, find_canal
 from .canal_slices import CanalSlices, canal_slices

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from .errors import VertebraError
 from .local_grid import LocalGrid
 from .surfaces import LEVEL, column_surfaces, first_rise, fit_plane, values_at_heights

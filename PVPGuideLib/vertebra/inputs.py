@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..volume import CTVolume
+from ..core.volume import CTVolume
 from .enclosed import enclosed_in_every_view
 from .errors import VertebraError
 from .levels import TOTALSEGMENTATOR_LABELS, level_for_label, normalise_level
@@ -40,7 +40,7 @@ def _on_ct_grid(ct: CTVolume, labels, what: str) -> np.ndarray:
     if isinstance(labels, CTVolume):
         if labels.voxels.shape == ct.voxels.shape and np.allclose(labels.ijk_to_ras, ct.ijk_to_ras, atol=1e-3):
             return np.asarray(labels.voxels)
-        from ..ct_io import resample_labels_to
+        from ..io.ct_io import resample_labels_to
 
         return resample_labels_to(labels, ct)
     array = np.asarray(labels)

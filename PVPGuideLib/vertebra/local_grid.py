@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 
 
 @dataclass(frozen=True, eq=False)

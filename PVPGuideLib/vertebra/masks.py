@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
-from ..volume import CTVolume
+from ..core.compat import strict_zip
+from ..core.volume import CTVolume
 from .errors import VertebraError
 
 # Voxels kept around the vertebra's bounding box, so surfaces and line searches see background on every side.

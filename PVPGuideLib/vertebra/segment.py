@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..compat import strict_zip
-from ..geometry import as_point
-from ..volume import CTVolume
+from ..core.compat import strict_zip
+from ..core.geometry import as_point
+from ..core.volume import CTVolume
 from .errors import VertebraError
 from .levels import normalise_level
 from .masks import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compat import strict_zip
+from ..core.compat import strict_zip
 
 # The boundary of a mask sampled trilinearly: halfway between an inside and an outside voxel centre.
 LEVEL = 0.5

@@ -50,7 +50,7 @@ def _report(name, ct, body_mask, frame, tip, entry, volume_ml=4.5):
 
 
 def bench_phantom(spacing, name):
-    from PVPGuideLib.phantom import generate_phantom
+    from PVPGuideLib.phantom.build.build import generate_phantom
 
     phantom = generate_phantom(seed=0, spacing=spacing)
     truth = phantom.truth["levels"]["L1"]
@@ -63,7 +63,7 @@ def bench_dicom():
     if not (DATA / "dicom_T11_T12").is_dir():
         print(f"\nreal DICOM: skipped, {DATA / 'dicom_T11_T12'} not found")
         return
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
 
     ct = read_ct(DATA / "dicom_T11_T12")
     vertebra = read_labelmap(DATA / "labels_dicom_T11_T12.nii.gz", ct).voxels == 32  # T12

@@ -39,15 +39,15 @@ def bench_demo() -> None:
         subprocess.run([str(ROOT / ".venv" / "bin" / "pvpguide"), "demo", "--quiet", "--out", out], check=True)
         elapsed = time.perf_counter() - start
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import slicer, PVPGuideLib.phantom"], check=True)
+    subprocess.run([sys.executable, "-c", "import slicer, PVPGuideLib.phantom.build"], check=True)
     baseline = time.perf_counter() - start
     print(f"pvpguide demo end to end: {elapsed:.2f} s = {elapsed / baseline:.1f} x importing slicer-core "
           f"({baseline:.2f} s); peak memory {_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
 
 
 def bench_real(name: str, ct_path: Path, labels_path: Path, label: int) -> None:
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.skin import find_skin_entry, skin_surface
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.planning.skin import find_skin_entry, skin_surface
 
     read_s, ct = _timed(lambda: read_ct(ct_path))
     labels = read_labelmap(labels_path, ct)

@@ -20,11 +20,11 @@ LABELS = {"L1": 31, "L2": 30, "L3": 29}
 
 
 def main(level: str = "L1", repeats: int = 3) -> None:
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.geometry import direction_from_angles
+    from PVPGuideLib.core.geometry import direction_from_angles
     from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide, write_guide
     from PVPGuideLib.guide.slicer import plate_orientations, print_section, prusa_slicer
-    from PVPGuideLib.skin import find_skin_entry, skin_surface
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.planning.skin import find_skin_entry, skin_surface
 
     if not DATA.is_dir():
         print(f"no real CT sample at {DATA}")

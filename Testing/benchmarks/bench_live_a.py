@@ -22,14 +22,14 @@ def main() -> int:
     if not (DATA / "dicom_T11_T12").is_dir():
         print(f"the DICOM sample {DATA / 'dicom_T11_T12'} is missing", file=sys.stderr)
         return 1
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.mrml.planning_live import skin_index
     from PVPGuideLib.mrml.planning_logic import PlanningLogic
     from PVPGuideLib.mrml.planning_session import PlanningSession
     from PVPGuideLib.mrml.scene import new_scene
     from PVPGuideLib.mrml.volumes import volume_node_from_ct
-    from PVPGuideLib.proposal import propose_plan
-    from PVPGuideLib.skin import find_skin_entry
+    from PVPGuideLib.planning.proposal import propose_plan
+    from PVPGuideLib.planning.skin import find_skin_entry
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
     ct = read_ct(DATA / "dicom_T11_T12")

@@ -21,9 +21,9 @@ def main() -> None:
     from operative_phantom import add_cement, moved_ct, moved_labels
 
     from PVPGuideLib.cement.projections import projection_rgb
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
     from PVPGuideLib.fracture import adjacent_analyses, measure_fracture
     from PVPGuideLib.fracture.picture import mid_sagittal_rgb
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.outcome.report import outcome_html
     from PVPGuideLib.outcome.run import measure_outcome
     from PVPGuideLib.verify.rigid import rigid_matrix

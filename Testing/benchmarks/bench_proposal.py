@@ -37,8 +37,8 @@ def _measure(fn):
 
 
 def _propose(make_masks):
-    from PVPGuideLib.proposal import propose_points
-    from PVPGuideLib.safety import check_safety
+    from PVPGuideLib.planning.proposal import propose_points
+    from PVPGuideLib.planning.safety import check_safety
     from PVPGuideLib.vertebra import analyse_vertebra
 
     analysis = analyse_vertebra(make_masks())
@@ -56,8 +56,9 @@ def _report(case: str, source: str, read_s: float, measured) -> None:
 
 
 def bench_phantom() -> None:
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
-    from PVPGuideLib.phantom import generate_phantom, write_phantom
+    from PVPGuideLib.phantom.build.build import generate_phantom, write_phantom
+
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.vertebra import vertebra_from_ct, vertebra_from_labels
 
     p = generate_phantom()
@@ -73,7 +74,7 @@ def bench_phantom() -> None:
 
 
 def bench_real() -> None:
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.vertebra import vertebra_from_ct, vertebra_from_labels
 
     read_s, _, ct = _measure(lambda: read_ct(DATA / "dicom_T11_T12"))

@@ -30,11 +30,11 @@ DATA = ROOT.parent / "shared" / "data"
 from ct_from_mask import ct_from_mask  # noqa: E402
 from independent_check import check_path, level_geometry  # noqa: E402
 
-from PVPGuideLib.ct_io import read_ct, read_labelmap  # noqa: E402
-from PVPGuideLib.needles import needle_outer_diameter_mm  # noqa: E402
-from PVPGuideLib.proposal import propose_level  # noqa: E402
+from PVPGuideLib.core.needles import needle_outer_diameter_mm  # noqa: E402
+from PVPGuideLib.core.volume import CTVolume  # noqa: E402
+from PVPGuideLib.io.ct_io import read_ct, read_labelmap  # noqa: E402
+from PVPGuideLib.planning.proposal import propose_level  # noqa: E402
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels  # noqa: E402
-from PVPGuideLib.volume import CTVolume  # noqa: E402
 
 CROP_MARGIN_MM = 40.0
 VERSE = {16: "T9", 17: "T10", 18: "T11", 19: "T12", 20: "L1", 21: "L2", 22: "L3", 23: "L4", 24: "L5"}

@@ -31,9 +31,9 @@ def _timed(fn, repeat=3):
 def main() -> None:
     from operative_phantom import burn_needle, moved_ct
 
-    from PVPGuideLib.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.core.geometry import VertebraFrame
     from PVPGuideLib.drr import project
-    from PVPGuideLib.geometry import VertebraFrame
+    from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.verify import check_needle
     from PVPGuideLib.verify.rigid import apply_points, apply_vectors, rigid_matrix
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from PVPGuideLib.compat import strict_zip
+from PVPGuideLib.core.compat import strict_zip
 
 PIXEL_MM = 0.4
 HALF_FIELD_MM = 45.0

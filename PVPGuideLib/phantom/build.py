@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import phantom_shapes as shapes
-from .errors import PVPGuideError
-from .volume import CTVolume
+from ..core.volume import CTVolume
+from ..errors import PVPGuideError
+from . import shapes
 
 TRUTH_SCHEMA = "pvpguide.phantom-truth/1"
 TARGET_LEVEL = "L1"
@@ -132,7 +132,7 @@ def generate_phantom(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, 
     ct = CTVolume(hu.astype(np.int16), ijk_to_ras, "PVPGuide phantom")
     phantom = Phantom(ct, ct.with_voxels(labels), ct.with_voxels(parts), _truth(options, spine, rotation))
     if skin_grid is not None:
-        from .phantom_grid import lay_grid_on_phantom
+        from .grid import lay_grid_on_phantom
 
         phantom = lay_grid_on_phantom(phantom, skin_grid)
     return phantom
@@ -149,8 +149,8 @@ def phantom_truth(*, seed: int = 0, spacing=(0.9, 0.9, 2.0), direction=None, rot
 
 def write_phantom(phantom: Phantom, folder) -> dict[str, Path]:
     """Write ct.nrrd, labels.nrrd, parts.nrrd (LPS on disk, as SimpleITK stores it) and truth.json, each atomically."""
-    from .atomic_io import write_json_atomic
-    from .ct_io import write_volume
+    from ..io.atomic_io import write_json_atomic
+    from ..io.ct_io import write_volume
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

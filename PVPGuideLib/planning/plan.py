@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import geometry
-from .errors import PVPGuideError
-from .geometry import GridPosition, NeedleAngles, PathLengths, SkinGrid, VertebraFrame, as_point
-from .needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
+from ..core import geometry
+from ..core.geometry import GridPosition, NeedleAngles, PathLengths, SkinGrid, VertebraFrame, as_point
+from ..core.needles import DEFAULT_NEEDLE_GAUGE, needle_outer_diameter_mm
+from ..core.volume import CTVolume
+from ..errors import PVPGuideError
 from .skin import SkinEntryStatus, SkinSurface, find_skin_entry
-from .volume import CTVolume
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import PVPGuideError
+from ..errors import PVPGuideError
 
 STAGE_PREFIX = ".pvpguide-"
 MANIFEST = "plan.json"

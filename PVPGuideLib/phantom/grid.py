@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from . import phantom_shapes as shapes
-from .errors import PVPGuideError
-from .volume import CTVolume
+from ..core.volume import CTVolume
+from ..errors import PVPGuideError
+from . import shapes
 
 SAMPLE_STEP_MM = 0.1
 

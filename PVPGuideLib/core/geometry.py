@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import PVPGuideError
+from ..errors import PVPGuideError
 
 SIDES = ("left", "right")
 # A point pair closer than this cannot define a needle direction.

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .errors import PVPGuideError
-from .geometry import as_point, unit
-from .iso_surface import iso_surface
-from .mesh import TriangleMesh
-from .volume import CTVolume
+from ..core.geometry import as_point, unit
+from ..core.iso_surface import iso_surface
+from ..core.mesh import TriangleMesh
+from ..core.volume import CTVolume
+from ..errors import PVPGuideError
 
 # Air is about -1000 HU and fat about -100 HU; -300 HU sits between them and tolerates partial volume
 # at the skin, so the iso-surface lies on the air/skin boundary.

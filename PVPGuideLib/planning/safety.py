@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .geometry import as_point
-from .needles import needle_outer_diameter_mm
+from ..core.geometry import as_point
+from ..core.needles import needle_outer_diameter_mm
 
 if TYPE_CHECKING:  # the analysis is only used, never built, here
-    from .vertebra import VertebraAnalysis
+    from ..vertebra import VertebraAnalysis
 
 VERDICTS = ("fail", "warn", "pass")
 SAMPLE_STEP_MM = 0.25

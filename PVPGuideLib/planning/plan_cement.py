@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cement import DEFAULT_PLANNED_VOLUME_ML, plan_cement
-from .compat import strict_zip
+from ..cement import DEFAULT_PLANNED_VOLUME_ML, plan_cement
+from ..core.compat import strict_zip
+from ..core.volume import CTVolume
 from .plan import Trajectory
-from .volume import CTVolume
 
 
 def add_cement_prediction(trajectory: Trajectory, ct: CTVolume, body_mask: np.ndarray, *,
@@ -34,7 +34,7 @@ def body_masks_from_analysis(analysis) -> tuple[np.ndarray, np.ndarray]:
     The analysis holds its masks on a crop of the CT; a given body label is used as is, otherwise the body
     is split from the posterior elements by PVPGuideLib.cement.split_body.
     """
-    from .cement import split_body
+    from ..cement import split_body
 
     masks = analysis.masks
     crop = tuple(slice(o, o + n) for o, n in strict_zip(masks.offset, masks.vertebra.shape))

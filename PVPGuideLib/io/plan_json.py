@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import PurePosixPath
 
-from . import __version__
-from .errors import PVPGuideError
-from .plan import Plan, Trajectory
+from .. import __version__
+from ..errors import PVPGuideError
+from ..planning.plan import Plan, Trajectory
 
 SCHEMA = "pvpguide.plan/1"
 

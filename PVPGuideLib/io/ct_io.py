@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PVPGuideError
+from ..core.volume import CTVolume
+from ..errors import PVPGuideError
 from .read_limits import current_limits
 from .scan_files import CTReadError, check_detached_data_file, payload_check, require_regular_file, resolved
-from .volume import CTVolume
 
 # SimpleITK (like ITK and DICOM) stores geometry in LPS; PVPGuide works in RAS.
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0])
@@ -209,7 +209,7 @@ def check_label_orientation(labels: CTVolume, ct: CTVolume, placed: np.ndarray, 
     their header) or a header written wrongly, which resampling would silently mirror (labels in soft
     tissue). placed: the labels on the CT grid as their header puts them.
     """
-    from .vertebra.label_checks import dense_bone_fraction
+    from ..vertebra.label_checks import dense_bone_fraction
 
     same_sampling = labels.voxels.shape == ct.voxels.shape and np.allclose(labels.spacing, ct.spacing, rtol=1e-3)
     label_axes, ct_axes = _axis_names(labels.direction), _axis_names(ct.direction)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from .guide import GuideOptions, plan_guides
-from .guide.slicer import plate_orientations, print_section
+from ..guide import GuideOptions, plan_guides
+from ..guide.slicer import plate_orientations, print_section
 from .plan import Plan
 
 

@@ -28,7 +28,7 @@ def format_point(point) -> str:
 
 
 def trajectory_summary_lines(t) -> list[str]:
-    """A few lines describing one trajectory (Trajectory from PVPGuideLib.plan)."""
+    """A few lines describing one trajectory (Trajectory from PVPGuideLib.planning.plan)."""
     lines = [
         f"{t.level or 'level ?'} {t.side}:",
         f"  A {format_point(t.a)}  B {format_point(t.b)}  C {format_point(t.c)}  (RAS mm)",
@@ -51,14 +51,14 @@ def plan_summary_lines(plan, data: dict) -> list[str]:
     """What `pvpguide plan` and `demo` print: each trajectory, its safety verdict, the side recommendations."""
     lines = []
     if data.get("grid"):
-        from .grid.wording import grid_summary_text
+        from ..grid.wording import grid_summary_text
 
         lines.append(grid_summary_text(data["grid"]))
     for index, t in enumerate(plan.trajectories):
         lines.extend(trajectory_summary_lines(t))
         position = data["trajectories"][index].get("grid_position") if data.get("trajectories") else None
         if position:
-            from .grid.wording import grid_position_text
+            from ..grid.wording import grid_position_text
 
             lines.append(f"  A on the skin grid: {grid_position_text(position)}")
         safety = t.sections.get("safety")

@@ -29,13 +29,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .needles import needle_outer_diameter_mm, thinner_gauges
+from ..core.needles import needle_outer_diameter_mm, thinner_gauges
+from ..core.volume import CTVolume
+from ..vertebra import VertebraAnalysis, VertebraError, analyse_vertebra
+from ..vertebra.surfaces import first_rise
 from .plan import Plan, Trajectory, build_plan, plan_trajectory
 from .safety import SafetyReport, check_safety, verdict_rank
 from .skin import SkinSurface
-from .vertebra import VertebraAnalysis, VertebraError, analyse_vertebra
-from .vertebra.surfaces import first_rise
-from .volume import CTVolume
 
 C_DEPTH_FRACTION = 2.0 / 3.0
 C_ANTERIOR_MARGIN_MM = 5.0
@@ -503,7 +503,7 @@ def propose_b_and_c(ct: CTVolume, labels, *, side: str = "auto", label: int = 1,
     (VertebraError) with what to fix when the vertebra cannot be analysed. A is not found here (the caller has
     the skin); the safety report covers B->C.
     """
-    from .vertebra import vertebra_from_labels
+    from ..vertebra import vertebra_from_labels
 
     if side not in ("left", "right", "auto"):
         raise ValueError(f"side must be 'left', 'right' or 'auto', got {side!r}")

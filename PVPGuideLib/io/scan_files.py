@@ -16,7 +16,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from .errors import PVPGuideError
+from ..errors import PVPGuideError
 
 CHUNK = 1 << 20
 MAX_HEADER_BYTES = 1 << 20  # an NRRD or MetaImage text header is a few hundred bytes

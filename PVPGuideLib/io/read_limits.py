@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .errors import PVPGuideError
+from ..errors import PVPGuideError
 
 ENV_VOXEL_RANGE = "PVPGUIDE_VOXEL_SIZE_RANGE_MM"
 ENV_MAX_MB = "PVPGUIDE_MAX_VOLUME_MB"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PVPGuideError
+from ..errors import PVPGuideError
 
 # Scanners write positions to about 0.001 mm; a gap may differ from the median gap by 0.01 mm + 1 %.
 # A missing slice doubles a gap, a duplicate makes it 0: both far outside.

@@ -1,0 +1,1 @@
+"""Core types and small shared tools: CT volume, triangle mesh, the SPEC geometry (frame, angles, lengths), needles."""

@@ -1,0 +1,1 @@
+"""The bundled anatomical CT phantom (shapes, pose, fractures, skin grid) and its ground truth."""
