@@ -510,7 +510,7 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
         return self.planning.save_scene(path)
 
     def loadPhantom(self, seed: int = 0) -> dict:
-        from PVPGuideLib.phantom.build.build import generate_phantom
+        from PVPGuideLib.phantom.build import generate_phantom
 
         return self.planning.load_phantom(generate_phantom(seed=seed))
 

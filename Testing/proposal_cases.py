@@ -3,9 +3,9 @@
 from functools import cache
 
 import numpy as np
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.core.geometry import VertebraFrame, needle_angles
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_ct, vertebra_from_labels
 
 L1 = 31

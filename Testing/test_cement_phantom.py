@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.cement import analyze_body, compare_paths, frame_from_segmentation
+from PVPGuideLib.phantom.build import generate_phantom
 
 L1 = 31
 

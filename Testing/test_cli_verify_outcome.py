@@ -6,11 +6,11 @@ from functools import cache
 import numpy as np
 import pytest
 from operative_phantom import add_cement, burn_needle
-from PVPGuideLib.phantom.build.build import generate_phantom, write_phantom
 
 from PVPGuideLib.cli import main
 from PVPGuideLib.fracture import measure_fracture
 from PVPGuideLib.io.ct_io import write_volume
+from PVPGuideLib.phantom.build import generate_phantom, write_phantom
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
 

@@ -5,12 +5,12 @@ from functools import cache
 import numpy as np
 import pytest
 from fracture_truth import truth_heights, truth_wedge_deg
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.core.geometry import VertebraFrame
 from PVPGuideLib.fracture import BodyHeights, measure_fracture
 from PVPGuideLib.fracture.angles import cobb_angle_deg, wedge_angle_deg
 from PVPGuideLib.fracture.grading import genant_grade, genant_type, height_loss_percent
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
 KEYS = {"anterior": "AVH", "middle": "MVH", "posterior": "PVH"}

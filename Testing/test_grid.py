@@ -4,10 +4,10 @@ the mat's construction), refused when absent or ambiguous; grids given by hand."
 import numpy as np
 import pytest
 from grid_checks import chord_errors, fraction_outside, last_row_inside, location_errors, skin_points
-from PVPGuideLib.phantom.build.build import generate_phantom
-from PVPGuideLib.phantom.build.grid import EllipseDrape, GridLayout, burn_grid, lay_grid_on_phantom
 
 from PVPGuideLib.grid import GridConvention, GridError, attach_grid, detect_grid, given_grid, grid_from_points
+from PVPGuideLib.phantom.build import generate_phantom
+from PVPGuideLib.phantom.grid import EllipseDrape, GridLayout, burn_grid, lay_grid_on_phantom
 from PVPGuideLib.planning.plan import build_plan, plan_trajectory
 from PVPGuideLib.planning.skin import skin_surface
 

@@ -6,12 +6,12 @@ import zipfile
 
 import numpy as np
 import pytest
-from PVPGuideLib.phantom.build.build import generate_phantom
-from PVPGuideLib.phantom.build.grid import EllipseDrape, GridLayout
 
 from PVPGuideLib.cli import EXIT_BAD_INPUT, main
 from PVPGuideLib.grid import given_grid
 from PVPGuideLib.io.ct_io import write_volume
+from PVPGuideLib.phantom.build import generate_phantom
+from PVPGuideLib.phantom.grid import EllipseDrape, GridLayout
 
 LAYOUT = GridLayout(spacing_mm=15.0, rotation_deg=-8.0, rows=7, columns=11, centre=(0.0, -5.0))
 

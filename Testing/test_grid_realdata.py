@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from grid_burn import SkinHeightDrape
 from grid_checks import chord_errors, fraction_outside, last_row_inside, location_errors, skin_points
-from PVPGuideLib.phantom.build.grid import GridLayout, burn_grid
 
 from PVPGuideLib.grid import GridError, detect_grid
+from PVPGuideLib.phantom.grid import GridLayout, burn_grid
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "totalseg_example"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample folder {DATA} is absent")

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 from guide_synthetic import assert_printable, assert_sleeve_holds_plan, contact_distances_under, read_back
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.core.geometry import VertebraFrame, needle_angles
 from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide
 from PVPGuideLib.guide.sleeve import SleeveGeometry
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.planning.skin import SkinEntryStatus, find_skin_entry, skin_surface
 
 

@@ -6,9 +6,9 @@ import numpy as np
 from guide_print_checks import require_slicer
 from guide_synthetic import assert_printable
 from phantom_truth import landmarks_from_truth
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.guide import plan_guides, read_stl
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.planning.plan import build_plan, plan_trajectory
 from PVPGuideLib.planning.plan_guide import add_guide_plates
 from PVPGuideLib.planning.skin import skin_surface

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 from guide_synthetic import assert_printable
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.guide import GuideTrajectory, build_replica, read_stl, write_replica
 from PVPGuideLib.guide.booleans import intersection, to_manifold
 from PVPGuideLib.guide.checks import needle_solid
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.planning.skin import find_skin_entry, skin_surface
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 from operative_phantom import burn_needle
-from PVPGuideLib.phantom.build.build import generate_phantom
+
+from PVPGuideLib.phantom.build import generate_phantom
 
 
 def test_check_on_volume_nodes_and_placed_needle_nodes(scene):

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from fracture_truth import truth_heights
 from operative_phantom import add_cement
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.fracture import measure_fracture
 from PVPGuideLib.fracture.grading import height_loss_percent
 from PVPGuideLib.outcome.recovery import height_recovery
 from PVPGuideLib.outcome.run import OutcomeError, measure_outcome
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
 POSE = (10.0, -8.0, 12.0)

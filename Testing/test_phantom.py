@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from PVPGuideLib.phantom.build.build import PhantomError, generate_phantom, phantom_truth, write_phantom
 from scipy import ndimage
 from scipy.spatial.transform import Rotation
 
 from PVPGuideLib.core.compat import strict_zip
+from PVPGuideLib.phantom.build import PhantomError, generate_phantom, phantom_truth, write_phantom
 
 LEVEL_IDS = {"T12": 32, "L1": 31, "L2": 30}
 BODY, POSTERIOR = 1, 2

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 from phantom_truth import landmarks_from_truth
-from PVPGuideLib.phantom.build.build import generate_phantom
 from scipy.ndimage import map_coordinates
 from synthetic import rotation_matrix
 from tolerances import ROUND_TRIP_MM
 
 from PVPGuideLib.cli import main
 from PVPGuideLib.core.geometry import distance_point_to_line
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.planning.plan import plan_trajectory
 from PVPGuideLib.planning.skin import SkinEntryStatus, skin_surface
 
@@ -114,14 +114,13 @@ def test_demo_proposes_l1_from_the_left_close_to_the_constructed_points(demo_out
 
 
 def test_demo_scene_reopens_with_every_node(demo_out):
-    from PVPGuideLib.phantom.build.build import generate_phantom as regenerate
-
     from PVPGuideLib.mrml.bundle import load_scene_bundle
     from PVPGuideLib.mrml.markups import point_from_fiducial_node
     from PVPGuideLib.mrml.models import mesh_from_model_node
     from PVPGuideLib.mrml.parameters import get_node_reference, get_parameters, parameter_node
     from PVPGuideLib.mrml.segmentations import labelmap_from_segment
     from PVPGuideLib.mrml.volumes import ct_from_volume_node
+    from PVPGuideLib.phantom.build import generate_phantom as regenerate
 
     data = json.loads((demo_out / "plan.json").read_text())
     handle = load_scene_bundle(demo_out / "plan.mrb")

@@ -183,6 +183,6 @@ def test_needle_view_at_a_missing_a_does_not_block_measuring(scene, phantom):
     [[0.9659258, -0.258819, 0], [0.258819, 0.9659258, 0], [0, 0, 1]],  # oblique: 15 degrees about S
 ])
 def test_find_skin_entry_on_any_grid(scene, direction):
-    from PVPGuideLib.phantom.build.build import generate_phantom
+    from PVPGuideLib.phantom.build import generate_phantom
 
     scenarios.find_skin_entry(scene, generate_phantom(direction=direction, rotation_deg=(5, -8, 10)), side="right")

@@ -7,10 +7,10 @@ import urllib.request
 
 import numpy as np
 import pytest
-from PVPGuideLib.phantom.build.build import generate_phantom
 
 from PVPGuideLib.io.ct_io import read_ct
 from PVPGuideLib.mrml.planning_sample import PHANTOM_URI, PhantomURLHandler
+from PVPGuideLib.phantom.build import generate_phantom
 
 
 def test_the_phantom_url_gives_the_phantom_ct(tmp_path):

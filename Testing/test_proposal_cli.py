@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from PVPGuideLib.phantom.build.build import generate_phantom, write_phantom
 
 from PVPGuideLib.cli import EXIT_BAD_INPUT, main
+from PVPGuideLib.phantom.build import generate_phantom, write_phantom
 
 
 @pytest.fixture(scope="module")

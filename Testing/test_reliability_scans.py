@@ -275,7 +275,7 @@ def test_label_map_of_another_position_is_refused(tmp_path, capsys):
 
 
 def test_label_levels_out_of_anatomical_order_are_refused(tmp_path, capsys):
-    from PVPGuideLib.phantom.build.build import generate_phantom
+    from PVPGuideLib.phantom.build import generate_phantom
 
     phantom = generate_phantom(seed=0)
     ct_path, labels_path = tmp_path / "ct.nrrd", tmp_path / "labels.nrrd"

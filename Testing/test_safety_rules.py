@@ -103,8 +103,7 @@ def test_plausibility_cautions_left_right_mismatch_canal_width_and_closing():
 def test_a_crushed_body_is_planned_and_its_figures_given():
     """An 85 % crush leaves L1 3.5 mm high (phantom truth): planned, not refused; the endplates cannot both keep
     2 mm from a 13G needle, and the proposal says so with the measured figures."""
-    from PVPGuideLib.phantom.build.build import generate_phantom
-
+    from PVPGuideLib.phantom.build import generate_phantom
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
     p = generate_phantom(crush_fraction=0.85, spacing=(0.9, 0.9, 1.0), noise_sigma=0)

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from operative_phantom import burn_needle, moved_ct
-from PVPGuideLib.phantom.build.build import generate_phantom
 
+from PVPGuideLib.phantom.build import generate_phantom
 from PVPGuideLib.verify import VerifyError, check_needle
 from PVPGuideLib.verify.rigid import apply_points, apply_vectors, rigid_matrix
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from .. import __version__
 from ..io.atomic_io import write_json_atomic
 from ..io.ct_io import read_ct, read_labelmap
+from ..io.output_set import OutputTransaction, check_output_folder, manifest
 from .common import add_output_options, print_json, say, warn
+from .plan_input import plan_json_path, read_plan_ct, read_plan_json
 
 NAME = "outcome"
 HELP = "measure the result after surgery: body heights, height recovery, Cobb change, cement scores"
@@ -40,13 +39,12 @@ def run(args) -> int:
     from ..outcome.report import outcome_html
     from ..outcome.run import measure_outcome
 
-    plan_path = Path(args.plan)
-    plan_path = plan_path / "plan.json" if plan_path.is_dir() else plan_path
-    plan = json.loads(plan_path.read_text())
-    ct_path = Path(plan["ct"]["path"])
-    if not ct_path.is_absolute() and not ct_path.exists():
-        ct_path = plan_path.parent / ct_path
-    planning = read_ct(ct_path)
+    plan_path = plan_json_path(args.plan)
+    plan = read_plan_json(plan_path)
+    # Checked before any work: the run replaces --out as one set (io/output_set.py) and never an input.
+    out = check_output_folder(args.out, [args.postop, args.segmentation, args.parts, plan_path.parent],
+                              "outcome.json")
+    planning = read_plan_ct(plan, plan_path.parent)  # relative to the plan folder; must be the plan's own scan
     postop = read_ct(args.postop)
     labels = read_labelmap(args.segmentation, postop)
     parts = read_labelmap(args.parts, postop) if args.parts else None
@@ -60,11 +58,11 @@ def run(args) -> int:
                                  extra_heights=[h for h in m.neighbours.values() if h is not None]),
                 "cement, AP projection": projection_rgb(outcome.cement.ap),
                 "cement, lateral projection": projection_rgb(outcome.cement.lateral)}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     data["outputs"] = {"json": "outcome.json", "report": "outcome.html"}
-    write_json_atomic(out / "outcome.json", data)
-    (out / "outcome.html").write_text(outcome_html(data, pictures), encoding="utf-8")
+    with OutputTransaction(out) as stage:
+        (stage / "outcome.html").write_text(outcome_html(data, pictures), encoding="utf-8")
+        data["files"] = manifest(stage, exclude=("outcome.json",))
+        write_json_atomic(stage / "outcome.json", data)  # last: it names the set's other files
     for text in data.get("notes", []):
         warn(text)
     if args.json:

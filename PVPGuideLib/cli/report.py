@@ -7,6 +7,7 @@ from pathlib import Path
 from ..core.progress import Steps
 from ..errors import PVPGuideError
 from .common import add_summary_options, print_json, progress_for, say, warn
+from .plan_input import check_ct_matches_plan, plan_ct_path, plan_json_path, read_plan_json
 
 NAME = "report"
 HELP = "draw the planning report (report.html, optional PDF) from a plan folder written by plan or demo"
@@ -32,41 +33,6 @@ def add_arguments(parser) -> None:
     add_summary_options(parser)
 
 
-def plan_json_path(given) -> Path:
-    path = Path(given)
-    path = path / "plan.json" if path.is_dir() else path
-    if not path.exists():
-        raise PVPGuideError(f"no plan.json at {path}: give a folder written by 'pvpguide plan' or 'pvpguide demo'")
-    return path
-
-
-def read_plan_json(path: Path) -> dict:
-    from ..io.plan_json import read_plan_json as read_validated
-
-    return read_validated(path)
-
-
-def check_ct_matches_plan(ct, data: dict, path: Path) -> None:
-    """Refuse a CT that is not the plan's: recorded size, spacing, direction and voxel hash must agree."""
-    import numpy as np
-
-    from ..io.plan_json import voxels_sha256
-
-    recorded = data.get("ct") or {}
-    problems = []
-    if recorded.get("size") is not None and [int(n) for n in recorded["size"]] != [int(n) for n in ct.shape_ijk]:
-        problems.append(f"size {list(ct.shape_ijk)} instead of {recorded['size']}")
-    if recorded.get("spacing") is not None and not np.allclose(ct.spacing, recorded["spacing"], atol=1e-4):
-        problems.append(f"spacing {np.round(ct.spacing, 4).tolist()} instead of {recorded['spacing']}")
-    if recorded.get("ijk_to_ras") is not None and not np.allclose(ct.ijk_to_ras, recorded["ijk_to_ras"], atol=1e-3):
-        problems.append("another position or direction (ijk_to_ras)")
-    if not problems and recorded.get("voxels_sha256") and recorded["voxels_sha256"] != voxels_sha256(ct.voxels):
-        problems.append("other voxel values (content hash differs)")
-    if problems:
-        raise PVPGuideError(f"the CT {path} is not the scan this plan was made on: {'; '.join(problems)}; "
-                            "put the plan's CT back at the path plan.json records (relative to the plan folder)")
-
-
 def load_ct_and_skin(data: dict, base_dir: Path):
     """The plan's CT and skin surface, or (None, None, reason) when the CT is not there.
 
@@ -76,13 +42,9 @@ def load_ct_and_skin(data: dict, base_dir: Path):
     from ..io.ct_io import read_ct
     from ..planning.skin import SKIN_THRESHOLD_HU, skin_surface
 
-    recorded = (data.get("ct") or {}).get("path")
-    if not recorded:
-        return None, None, "plan.json records no CT path"
-    recorded = Path(recorded)
-    path = recorded if recorded.is_absolute() else base_dir / recorded
-    if not path.exists():
-        return None, None, f"the CT {recorded} named in plan.json is not there (looked in {path})"
+    path, reason = plan_ct_path(data, base_dir)
+    if path is None:
+        return None, None, reason
     ct = read_ct(path)
     check_ct_matches_plan(ct, data, path)
     threshold = (data.get("skin") or {}).get("threshold_hu", SKIN_THRESHOLD_HU)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
 from .. import __version__
 from ..core.geometry import VertebraFrame
 from ..io.atomic_io import write_json_atomic
 from ..io.ct_io import read_ct, read_labelmap
+from ..io.output_set import OutputTransaction, check_output_folder
 from ..verify import VerifyError, check_needle
 from .common import add_output_options, print_json, say, warn
+from .plan_input import plan_json_path, read_plan_ct, read_plan_json
 
 NAME = "verify"
 HELP = "check a placed needle on an intra-operative CT against the plan: tip-to-C distance, angle, safety"
@@ -44,17 +43,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    plan_path = Path(args.plan)
-    plan_path = plan_path / "plan.json" if plan_path.is_dir() else plan_path
-    plan = json.loads(plan_path.read_text())
+    plan_path = plan_json_path(args.plan)
+    plan = read_plan_json(plan_path)
+    # Checked before any work: the run replaces --out as one set (io/output_set.py) and never an input.
+    out = check_output_folder(args.out, [args.intraop, args.segmentation, plan_path.parent], "verify.json")
     trajectories = plan.get("trajectories") or []
     if not 0 <= args.trajectory < len(trajectories):
         raise VerifyError(f"--trajectory {args.trajectory}: the plan has {len(trajectories)} trajectory(ies)")
     t = trajectories[args.trajectory]
-    ct_path = Path(plan["ct"]["path"])
-    if not ct_path.is_absolute() and not ct_path.exists():
-        ct_path = plan_path.parent / ct_path
-    planning = read_ct(ct_path)
+    planning = read_plan_ct(plan, plan_path.parent)  # relative to the plan folder; must be the plan's own scan
     intraop = read_ct(args.intraop)
     b, c = np.asarray(t["points"]["B"], float), np.asarray(t["points"]["C"], float)
     frame = None if not t.get("vertebra_frame") else VertebraFrame.from_axes(**t["vertebra_frame"])
@@ -67,9 +64,8 @@ def run(args) -> int:
             "coordinate_system": "RAS", "plan": str(plan_path), "intraop_ct": str(args.intraop),
             "level": t.get("level", ""), "side": t["side"], "planned": {"B": b.tolist(), "C": c.tolist()},
             **result.to_json()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "verify.json", data)
+    with OutputTransaction(out) as stage:
+        write_json_atomic(stage / "verify.json", data)
     for text in result.warnings:
         warn(text)
     if args.json:

@@ -26,14 +26,18 @@ from ..errors import PVPGuideError
 STAGE_PREFIX = ".pvpguide-"
 MANIFEST = "plan.json"
 # The file that names a set's other files (`files`: name -> SHA-256), by the command that writes the set.
-MANIFESTS = {"plan.json": "pvpguide.plan/", "score.json": "pvpguide.score/"}
+MANIFESTS = {"plan.json": "pvpguide.plan/", "score.json": "pvpguide.score/", "verify.json": "pvpguide.verify/",
+             "outcome.json": "pvpguide.outcome/"}
 # Files PVPGuide writes beside a set after its run (report redraws, batch's case marker).
-LATER_FILES = {"plan.json": ("report.html", "report.pdf", "batch-case.json"), "score.json": ("batch-case.json",)}
+LATER_FILES = {"plan.json": ("report.html", "report.pdf", "batch-case.json"), "score.json": ("batch-case.json",),
+               "verify.json": (), "outcome.json": ()}
 # Folders written before the manifest listed its files: what those versions wrote.
 LEGACY_PATTERNS = {
     "plan.json": ("plan.json", "plan.mrb", "report.html", "report.pdf", "guide_*.stl", "*.png", "batch-case.json",
                   "sample/ct.nrrd", "sample/labels.nrrd", "sample/parts.nrrd", "sample/truth.json"),
     "score.json": ("score.json", "projection_*.png", "conventional_projection_*.png", "batch-case.json"),
+    "verify.json": ("verify.json",),
+    "outcome.json": ("outcome.json", "outcome.html"),
 }
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

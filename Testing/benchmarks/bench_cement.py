@@ -50,7 +50,7 @@ def _report(name, ct, body_mask, frame, tip, entry, volume_ml=4.5):
 
 
 def bench_phantom(spacing, name):
-    from PVPGuideLib.phantom.build.build import generate_phantom
+    from PVPGuideLib.phantom.build import generate_phantom
 
     phantom = generate_phantom(seed=0, spacing=spacing)
     truth = phantom.truth["levels"]["L1"]

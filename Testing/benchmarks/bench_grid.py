@@ -28,10 +28,10 @@ def _best_of(fn, runs: int = 3):
 
 def main() -> int:
     from grid_burn import SkinHeightDrape
-    from PVPGuideLib.phantom.build.grid import GridLayout, burn_grid
 
     from PVPGuideLib.grid import detect_grid
     from PVPGuideLib.io.ct_io import read_ct
+    from PVPGuideLib.phantom.grid import GridLayout, burn_grid
 
     if not DATA.is_dir():
         print(f"skipped: {DATA} is absent")

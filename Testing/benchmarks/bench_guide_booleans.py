@@ -142,8 +142,7 @@ def _whole_guides():
                              midline_normal=[1, 0, 0], options=GuideOptions(case_id="B1"))
         rows.append(("synthetic back", "+".join(sides), time.perf_counter() - start, result))
     try:
-        from PVPGuideLib.phantom.build.build import generate_phantom
-
+        from PVPGuideLib.phantom.build import generate_phantom
         from PVPGuideLib.planning.skin import find_skin_entry, skin_surface
     except ImportError:
         return rows

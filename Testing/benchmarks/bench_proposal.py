@@ -56,9 +56,8 @@ def _report(case: str, source: str, read_s: float, measured) -> None:
 
 
 def bench_phantom() -> None:
-    from PVPGuideLib.phantom.build.build import generate_phantom, write_phantom
-
     from PVPGuideLib.io.ct_io import read_ct, read_labelmap
+    from PVPGuideLib.phantom.build import generate_phantom, write_phantom
     from PVPGuideLib.vertebra import vertebra_from_ct, vertebra_from_labels
 
     p = generate_phantom()
