@@ -23,7 +23,7 @@ def _plan(tmp_path, *, fracture=False):
     p = _phantom()
     paths = write_phantom(p, tmp_path / "phantom")
     level = p.truth["levels"]["L1"]
-    plan = {"ct": {"path": str(paths["ct"])}, "needle_gauge": 13,
+    plan = {"schema": "pvpguide.plan/1", "ct": {"path": str(paths["ct"])}, "needle_gauge": 13,
             "trajectories": [{"level": "L1", "side": "left", "points": {"B": level["plans"]["left"]["B"],
                                                                         "C": level["plans"]["left"]["C"]},
                               "vertebra_frame": level["frame"]}]}
@@ -87,3 +87,54 @@ def test_verify_without_segmentation_uses_bone_near_the_body_centre(tmp_path, ca
     assert rc == 0 and "safety checks of the placed needle are skipped" in capsys.readouterr().err
     data = json.loads((tmp_path / "v" / "verify.json").read_text())
     assert data["tip_to_C_mm"] == pytest.approx(1.0, abs=0.5) and data["safety"] is None
+
+
+def test_verify_and_outcome_never_replace_what_they_did_not_write(tmp_path, capsys):
+    """--out is replaced as one set: never the plan folder, never a folder holding a user's file (exit 2, nothing
+    changed); a second run into its own folder replaces the set."""
+    p, paths, level = _plan(tmp_path)
+    c, b = np.asarray(level["plans"]["left"]["C"]), np.asarray(level["plans"]["left"]["B"])
+    intraop = burn_needle(p.ct, c + [0.0, 0.0, 1.0], c - b)
+    write_volume(intraop.with_voxels(np.rint(intraop.voxels).astype(np.int16)), tmp_path / "intraop.nrrd")
+    plan_before = (tmp_path / "plan" / "plan.json").read_bytes()
+    base = ["verify", "--plan", str(tmp_path / "plan"), "--intraop", str(tmp_path / "intraop.nrrd"), "--quiet"]
+    assert main(base + ["--out", str(tmp_path / "plan")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert (tmp_path / "plan" / "plan.json").read_bytes() == plan_before
+    assert sorted(f.name for f in (tmp_path / "plan").iterdir()) == ["plan.json"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the surgeon's notes")
+    for command in (base, ["outcome", "--plan", str(tmp_path / "plan"), "--postop", str(tmp_path / "intraop.nrrd"),
+                           "--segmentation", str(paths["labels"]), "--quiet"]):
+        assert main(command + ["--out", str(mine)]) == 2
+        assert "did not write" in capsys.readouterr().err
+        assert sorted(f.name for f in mine.iterdir()) == ["notes.txt"]
+    assert main(base + ["--out", str(tmp_path / "v")]) == 0
+    assert main(base + ["--out", str(tmp_path / "v")]) == 0  # its own set: replaced
+    assert sorted(f.name for f in (tmp_path / "v").iterdir()) == ["verify.json"]
+    assert not [f for f in tmp_path.iterdir() if f.name.startswith(".pvpguide-")]  # no staging folder left
+
+
+def test_verify_reads_a_relative_ct_from_the_plan_folder_not_the_working_folder(tmp_path, monkeypatch, capsys):
+    """plan.json's relative CT path is resolved from the plan folder; a same-named scan in the working folder is
+    never read, and a CT that is not the plan's (recorded size) is refused."""
+    p, paths, level = _plan(tmp_path)
+    data = json.loads((tmp_path / "plan" / "plan.json").read_text())
+    (tmp_path / "plan" / "ct.nrrd").write_bytes(paths["ct"].read_bytes())
+    data["ct"] = {"path": "ct.nrrd", "size": [int(n) for n in p.ct.shape_ijk]}
+    (tmp_path / "plan" / "plan.json").write_text(json.dumps(data))
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    other = generate_phantom(spacing=(1.0, 1.0, 2.0))  # another patient's scan under the same name
+    write_volume(other.ct, elsewhere / "ct.nrrd")
+    c, b = np.asarray(level["plans"]["left"]["C"]), np.asarray(level["plans"]["left"]["B"])
+    intraop = burn_needle(p.ct, c + [0.0, 0.0, 1.0], c - b)
+    write_volume(intraop.with_voxels(np.rint(intraop.voxels).astype(np.int16)), tmp_path / "intraop.nrrd")
+    argv = ["verify", "--plan", str(tmp_path / "plan"), "--intraop", str(tmp_path / "intraop.nrrd"),
+            "--segmentation", str(paths["labels"]), "--label", "31", "--quiet"]
+    assert main(argv + ["--out", str(tmp_path / "v")]) == 0
+    write_volume(other.ct, tmp_path / "plan" / "ct.nrrd")  # now the plan folder holds the wrong scan
+    assert main(argv + ["--out", str(tmp_path / "v2")]) == 2
+    assert "not the scan this plan was made on" in capsys.readouterr().err
