@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import locale
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +117,22 @@ def write_dicom_slices(folder: Path, positions, name_of=lambda k: f"s{k:03d}.dcm
             writer.Execute(image)
     finally:
         locale.setlocale(locale.LC_ALL, saved)
+
+
+def plan_folder(root: Path) -> Path:
+    """A small CT at root/ct.nrrd and a plan of it at root/plan (paths relative to root, as a user has them)."""
+    from PVPGuideLib.io.ct_io import write_volume
+
+    write_volume(small_ct(), root / "ct.nrrd")
+    assert main([str(a) for a in plan_argv(root / "ct.nrrd", root / "plan")]) == 0
+    return root
+
+
+def copy_plan(planned: Path, tmp_path: Path) -> Path:
+    """A private copy of plan_folder's CT and plan under tmp_path, plan.json naming the CT relative to the plan."""
+    shutil.copy(planned / "ct.nrrd", tmp_path / "ct.nrrd")
+    shutil.copytree(planned / "plan", tmp_path / "plan")
+    data = json.loads((tmp_path / "plan" / "plan.json").read_text())
+    data["ct"]["path"] = "../ct.nrrd"
+    (tmp_path / "plan" / "plan.json").write_text(json.dumps(data))
+    return tmp_path / "plan"

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from reliability_helpers import check_set, leftovers, plan_argv, run_cli, small_ct, tree_hashes
+from reliability_helpers import check_set, copy_plan, leftovers, plan_argv, plan_folder, run_cli, small_ct, tree_hashes
 
 from PVPGuideLib.io.ct_io import write_volume
 
@@ -18,21 +18,7 @@ from PVPGuideLib.io.ct_io import write_volume
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
     """A CT and a plan folder made from it (paths relative to a common folder, as a user would have them)."""
-    root = tmp_path_factory.mktemp("work")
-    write_volume(small_ct(), root / "ct.nrrd")
-    from PVPGuideLib.cli import main
-
-    assert main([str(a) for a in plan_argv(root / "ct.nrrd", root / "plan")]) == 0
-    return root
-
-
-def _copy_plan(planned, tmp_path) -> Path:
-    shutil.copy(planned / "ct.nrrd", tmp_path / "ct.nrrd")
-    shutil.copytree(planned / "plan", tmp_path / "plan")
-    data = json.loads((tmp_path / "plan" / "plan.json").read_text())
-    data["ct"]["path"] = "../ct.nrrd"
-    (tmp_path / "plan" / "plan.json").write_text(json.dumps(data))
-    return tmp_path / "plan"
+    return plan_folder(tmp_path_factory.mktemp("work"))
 
 
 def test_plan_json_names_every_file_with_sha256(planned):
@@ -41,7 +27,7 @@ def test_plan_json_names_every_file_with_sha256(planned):
 
 
 def test_replan_removes_files_of_the_earlier_plan(planned, tmp_path, capsys):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     # an earlier plan's guide (listed in its plan.json, so PVPGuide wrote it) that the new run does not write
     (plan / "guide_L1_left.stl").write_bytes(b"solid old\nendsolid old\n")
     data = json.loads((plan / "plan.json").read_text())
@@ -55,7 +41,7 @@ def test_replan_removes_files_of_the_earlier_plan(planned, tmp_path, capsys):
 
 
 def test_failed_run_leaves_the_previous_set_and_nothing_else(planned, tmp_path, capsys, monkeypatch):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     before = tree_hashes(plan, tmp_path / "ct.nrrd")
     import PVPGuideLib.mrml.plan_scene as plan_scene
 
@@ -97,7 +83,7 @@ def test_demo_refuses_a_folder_with_the_users_files(tmp_path, capsys):
 
 @pytest.mark.parametrize("target", ["plan.json", "../ct.nrrd", "notes.txt"])
 def test_report_never_overwrites_plan_json_ct_or_a_users_file(planned, tmp_path, capsys, target):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     (plan.parent / "notes.txt").write_text("mine")
     out = plan / target if target != "notes.txt" else plan.parent / "notes.txt"
     before = tree_hashes(tmp_path)
@@ -107,7 +93,7 @@ def test_report_never_overwrites_plan_json_ct_or_a_users_file(planned, tmp_path,
 
 
 def test_report_reads_the_ct_from_the_plan_folder_not_the_working_folder(planned, tmp_path, capsys, monkeypatch):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     other = small_ct()
@@ -121,7 +107,7 @@ def test_report_reads_the_ct_from_the_plan_folder_not_the_working_folder(planned
 
 
 def test_report_refuses_another_scan_at_the_recorded_path(planned, tmp_path, capsys):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     other = small_ct()
     shifted = other.voxels.copy()
     shifted[: shifted.shape[0] // 3] += 7  # same grid, other voxel values
@@ -134,7 +120,7 @@ def test_report_refuses_another_scan_at_the_recorded_path(planned, tmp_path, cap
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd"])
 def test_report_refuses_files_outside_the_plan_folder(planned, tmp_path, capsys, name):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     data = json.loads((plan / "plan.json").read_text())
     data["trajectories"][0]["guide"] = {"stl": name}
     (plan / "plan.json").write_text(json.dumps(data))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 from reliability_helpers import (
     check_set,
+    copy_plan,
     fmt,
     leftovers,
     plan_argv,
+    plan_folder,
     run_cli,
     score_argv,
     small_ct,
@@ -125,25 +126,12 @@ def test_score_never_replaces_files_it_did_not_write(scored, tmp_path, capsys, k
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
-    root = tmp_path_factory.mktemp("plan")
-    write_volume(small_ct(), root / "ct.nrrd")
-    from PVPGuideLib.cli import main
-
-    assert main([str(a) for a in plan_argv(root / "ct.nrrd", root / "plan")]) == 0
-    return root
-
-
-def _copy_plan(planned, tmp_path) -> Path:
-    shutil.copy(planned / "ct.nrrd", tmp_path / "ct.nrrd")
-    shutil.copytree(planned / "plan", tmp_path / "plan")
-    data = json.loads((tmp_path / "plan" / "plan.json").read_text())
-    data["ct"]["path"] = "../ct.nrrd"
-    (tmp_path / "plan" / "plan.json").write_text(json.dumps(data))
-    return tmp_path / "plan"
+    """A CT and a plan folder made from it (paths relative to a common folder, as a user would have them)."""
+    return plan_folder(tmp_path_factory.mktemp("work"))
 
 
 def test_report_rewrites_report_html_only(planned, tmp_path, capsys):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     (plan / "report.html").write_text("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"> older")
     before = tree_hashes(tmp_path)
     code, err = run_cli(["report", plan, "--quiet", "--case-id", "P1"], capsys)
@@ -155,7 +143,7 @@ def test_report_rewrites_report_html_only(planned, tmp_path, capsys):
 
 @pytest.mark.parametrize("fault", ["disk-full", "ctrl-c"])
 def test_failed_report_leaves_the_previous_report_intact(planned, tmp_path, capsys, monkeypatch, fault):
-    plan = _copy_plan(planned, tmp_path)
+    plan = copy_plan(planned, tmp_path)
     before = tree_hashes(tmp_path)
     original = Path.write_bytes
 
