@@ -48,7 +48,11 @@ def current_grid(logic):
 def grid_label(logic) -> str:
     """A's place on the current grid in words ('row 3, column 5; ...'), or why there is none."""
     grid = current_grid(logic)
-    return grid_text(grid, None if grid is None else logic.point("A", required=False))
+    try:
+        a = None if grid is None else logic.point("A", required=False)
+    except ValueError as error:  # shown in the panel whenever it updates: say what is wrong, never raise
+        return str(error)
+    return grid_text(grid, a)
 
 
 def add_grid_to_plan_json(logic, data: dict) -> dict:
