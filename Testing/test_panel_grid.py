@@ -63,3 +63,14 @@ def test_grid_inputs_missing_are_refused(scene):
         grid_from_panel_points(logic)
     with pytest.raises(GridError, match="select the CT"):
         find_grid_on_ct(logic)
+
+
+def test_grid_label_says_what_is_wrong_with_a_instead_of_raising(scene, phantom):
+    logic, b, c = scenarios._new_planned_scene(scene, phantom, "left")
+    a = logic.find_skin_entry()
+    _grid_points(logic, a, 10.0)
+    grid_from_panel_points(logic)
+    node = logic.node("pointA")
+    node.SetMaximumNumberOfControlPoints(-1)  # as a node edited by hand in the Markups module may be
+    node.AddControlPoint(list(a + 1.0), "")  # the panel refreshes on every change: the label must never raise
+    assert "has 2 control points" in grid_label(logic)

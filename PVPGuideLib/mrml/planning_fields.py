@@ -95,5 +95,7 @@ NODE_ROLES = {
     "gridPoints": "vtkMRMLMarkupsFiducialNode",  # three points giving the skin grid by hand
     "intraopVolume": "vtkMRMLScalarVolumeNode",  # the intra-operative CT of the needle check
 }
+# Inputs of optional steps (skin grid by hand, intra-operative check): a finished plan need not have them.
+OPTIONAL_ROLES = ("gridPoints", "intraopVolume")
 FIELDS = {s.name: s for s in SETTINGS + RESULTS}
 PARAMETER_NAMES = tuple(FIELDS) + tuple(NODE_ROLES)
