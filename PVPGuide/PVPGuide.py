@@ -42,6 +42,8 @@ def _panel():
     import types
 
     from PVPGuideLib.mrml import (
+        panel_grid,
+        panel_section10,
         planning_cement,
         planning_display,
         planning_guide,
@@ -54,7 +56,8 @@ def _panel():
         PlanningLogic=planning_logic.PlanningLogic, PlanningSession=planning_session.PlanningSession,
         measurement_rows=planning_display.measurement_rows, cement_rows=planning_cement.cement_rows,
         guide_rows=planning_guide.guide_rows, missing_guide_packages=planning_guide.missing_guide_packages,
-        safety_rows=planning_proposal.safety_rows, proposal_text=planning_proposal.proposal_text)
+        safety_rows=planning_proposal.safety_rows, proposal_text=planning_proposal.proposal_text,
+        panel_grid=panel_grid, panel_section10=panel_section10)
 
 
 #
@@ -157,6 +160,10 @@ class PVPGuideParameterNode:
     guideSpinousLine: bool = FIELDS["guideSpinousLine"].default
     guideLabel: bool = FIELDS["guideLabel"].default
     guideCoordinateSystem: Annotated[str, _choice("guideCoordinateSystem")] = FIELDS["guideCoordinateSystem"].default
+    # Skin grid and intra-operative check
+    gridSpacingMm: Annotated[float, _range("gridSpacingMm")] = FIELDS["gridSpacingMm"].default
+    gridPoints: vtkMRMLMarkupsFiducialNode
+    intraopVolume: vtkMRMLScalarVolumeNode
     # Points and output nodes
     pointA: vtkMRMLMarkupsFiducialNode
     pointB: vtkMRMLMarkupsFiducialNode
@@ -179,6 +186,8 @@ class PVPGuideParameterNode:
     guideInputs: str = ""
     guideFolder: str = ""
     proposalSection: str = ""
+    skinGrid: str = ""
+    needleCheck: str = ""
     status: str = ""
 
 
@@ -225,10 +234,16 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.ui.writeReportButton.connect("clicked(bool)", self.onWriteReport)
         self.ui.saveSceneButton.connect("clicked(bool)", self.onSaveScene)
         self.ui.loadPhantomButton.connect("clicked(bool)", self.onLoadPhantom)
+        self.ui.findGridButton.connect("clicked(bool)", self.onFindGrid)
+        self.ui.useGridPointsButton.connect("clicked(bool)", self.onUseGridPoints)
+        self.ui.checkNeedleButton.connect("clicked(bool)", self.onCheckNeedle)
+        self.ui.showCArmButton.connect("clicked(bool)", self.onShowCArm)
         self.ui.measurementsTable.setHorizontalHeaderLabels([_("Quantity"), _("Value")])
         self.ui.cementTable.setHorizontalHeaderLabels([_("Score"), _("Value")])
         self.ui.guideTable.setHorizontalHeaderLabels([_("Property"), _("Value")])
         self.ui.safetyTable.setHorizontalHeaderLabels([_("Safety check"), _("Distance"), _("Verdict")])
+        self.ui.fractureTable.setHorizontalHeaderLabels([_("Measure"), _("Value")])
+        self.ui.needleCheckTable.setHorizontalHeaderLabels([_("Needle check"), _("Value")])
 
         self.initializeParameterNode()
 
@@ -316,6 +331,14 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._showRows(self.ui.safetyTable, panel.safety_rows(proposal))
         self.ui.proposalLabel.text = panel.proposal_text(proposal, self.logic.proposalStatus() if proposal else None)
         self.ui.statusLabel.text = _(pn.status) if pn.status else ""
+        self.ui.findGridButton.enabled = hasCt
+        self.ui.useGridPointsButton.enabled = pn.gridPoints is not None
+        self.ui.gridPositionLabel.text = panel.panel_grid.grid_label(self.logic.planning)  # numbers: not translated
+        section10 = panel.panel_section10
+        self._showRows(self.ui.fractureTable, section10.fracture_rows(section10.fracture_section(self.logic.planning)))
+        check = json.loads(pn.needleCheck) if pn.needleCheck else None
+        self._showRows(self.ui.needleCheckTable, section10.needle_check_rows(check))
+        self.ui.checkNeedleButton.enabled = hasCt and hasVertebra and pn.intraopVolume is not None
 
     @staticmethod
     def _showRows(table, rows) -> None:
@@ -439,6 +462,25 @@ class PVPGuideWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onLoadPhantom(self) -> None:
         loadPhantomSample()
 
+    def onFindGrid(self) -> None:
+        self.ui.gridCollapsibleButton.collapsed = False
+        self._runWithProgress(_("Finding the skin grid..."), _("Failed to find the skin grid."),
+                              lambda progress: self.logic.findGrid())
+
+    def onUseGridPoints(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to take the grid from the points."), waitCursor=True):
+            self.logic.gridFromPoints()
+
+    def onCheckNeedle(self) -> None:
+        self.ui.fractureCollapsibleButton.collapsed = False
+        self._runWithProgress(_("Checking the needle..."), _("Failed to check the needle."),
+                              lambda progress: self.logic.checkNeedle())
+
+    def onShowCArm(self) -> None:
+        with slicer.util.tryWithErrorDisplay(_("Failed to show the C-arm images."), waitCursor=True):
+            self.logic.showCArmViews()
+            slicer.util.resetSliceViews()
+
 
 #
 # PVPGuideLogic
@@ -508,6 +550,19 @@ class PVPGuideLogic(ScriptedLoadableModuleLogic):
 
     def saveScene(self, path: str):
         return self.planning.save_scene(path)
+
+    def findGrid(self) -> str:
+        return _panel().panel_grid.find_grid_on_ct(self.planning)
+
+    def gridFromPoints(self) -> str:
+        return _panel().panel_grid.grid_from_panel_points(self.planning)
+
+    def checkNeedle(self) -> dict:
+        return _panel().panel_section10.check_needle(self.planning)
+
+    @staticmethod
+    def showCArmViews() -> list:
+        return _panel().panel_section10.show_c_arm_views(slicer.mrmlScene)
 
     def loadPhantom(self, seed: int = 0) -> dict:
         from PVPGuideLib.phantom.build import generate_phantom

@@ -22,7 +22,17 @@ AVAILABLE_BUTTONS = {"proposePointsButton": ("onProposePoints", "proposePoints")
                      "predictCementButton": ("onPredictCement", "predictCement"),
                      "designGuideButton": ("onDesignGuide", "designGuide"),
                      "saveGuideButton": ("onSaveGuide", "designGuide"),
-                     "writeReportButton": ("onWriteReport", "writeReport")}
+                     "writeReportButton": ("onWriteReport", "writeReport"),
+                     "findGridButton": ("onFindGrid", "findGrid"),
+                     "checkNeedleButton": ("onCheckNeedle", "checkNeedle")}
+# Quick actions: {button: (its handler, the logic method it runs)}, errors shown with tryWithErrorDisplay.
+QUICK_BUTTONS = {"useGridPointsButton": ("onUseGridPoints", "gridFromPoints"),
+                 "showCArmButton": ("onShowCArm", "showCArmViews")}
+# Widgets the module fills or reads itself (not bound): each must be used by the widget class.
+SHOWN_WIDGETS = ("gridPositionLabel", "fractureTable", "needleCheckTable")
+# New selectors and boxes, bound to their parameter: {widget: parameter}.
+BOUND_WIDGETS = {"gridPointsSelector": "gridPoints", "gridSpacingSpinBox": "gridSpacingMm",
+                 "intraopSelector": "intraopVolume"}
 # Widget classes parameterNodeWrapper can bind, and the field types they accept (slicer/parameterNodeWrapper).
 BINDABLE = {"qMRMLNodeComboBox": "node", "QComboBox": "choice", "QDoubleSpinBox": float, "QSpinBox": int,
             "QCheckBox": bool, "QPushButton": bool, "QLineEdit": str}
@@ -57,7 +67,8 @@ def test_ui_parses_as_a_slicer_module_panel():
     top = root.find("widget")
     assert top.get("class") == "qMRMLWidget"
     sections = [w.find("property/string").text for w in top.iter("widget") if w.get("class") == "ctkCollapsibleButton"]
-    assert sections == ["Inputs", "Points", "Measurements", "Cement", "Guide", "Export / Save"]
+    assert sections == ["Inputs", "Points", "Measurements", "Cement", "Guide", "Skin grid", "Fracture and needle check",
+                        "Export / Save"]
 
 
 def test_every_ui_widget_the_module_uses_exists():
@@ -167,12 +178,13 @@ def test_widget_wraps_actions_and_cleans_up():
     assert "removeObservers" in ast.unparse(widget["cleanup"])
     assert "connectGui" in ast.unparse(widget["setParameterNode"])
     assert "disconnectGui" in ast.unparse(widget["exit"])
-    for name in ("onMeasure", "onLockPoints", "onNeedleViewToggled", "onExportPlan", "onSaveScene", "_runWithProgress"):
+    for name in ("onMeasure", "onLockPoints", "onNeedleViewToggled", "onExportPlan", "onSaveScene", "_runWithProgress",
+                 "onUseGridPoints", "onShowCArm"):
         assert "tryWithErrorDisplay" in ast.unparse(widget[name]), f"{name} must show errors with tryWithErrorDisplay"
     run_with_progress = ast.unparse(widget["_runWithProgress"])
     assert "createProgressDialog" in run_with_progress and "waitCursor=True" in run_with_progress
     long_steps = ("onProposePoints", "onFindSkinEntry", "onPredictCement", "onDesignGuide", "onSaveGuide",
-                  "onWriteReport")
+                  "onWriteReport", "onFindGrid", "onCheckNeedle")
     for name in long_steps:
         assert "self._runWithProgress(" in ast.unparse(widget[name]), f"{name} must show a progress dialog"
 
@@ -210,3 +222,39 @@ def test_every_module_file_is_listed_in_cmake(folder):
     shipped = [p.relative_to(ROOT / folder).as_posix() for p in (ROOT / folder).rglob("*")
                if p.is_file() and p.name != "CMakeLists.txt" and "__pycache__" not in p.parts]
     assert shipped and [f for f in shipped if f not in cmake] == []
+
+
+def test_quick_buttons_are_wired_to_their_logic_with_error_display():
+    widgets = ui_widgets()
+    widget = _methods(module_class("PVPGuideWidget"))
+    setup = ast.unparse(widget["setup"])
+    for name, (handler, logic_method) in QUICK_BUTTONS.items():
+        assert widgets[name][0] == "QPushButton" and widgets[name][1].get("enabled") != "false", name
+        assert f"self.ui.{name}.connect('clicked(bool)', self.{handler})" in setup, f"{name} is not connected"
+        body = ast.unparse(widget[handler])
+        assert "tryWithErrorDisplay" in body and f"self.logic.{logic_method}(" in body, handler
+
+
+def test_new_section_widgets_are_bound_or_shown():
+    widgets = ui_widgets()
+    for name, parameter in BOUND_WIDGETS.items():
+        assert widgets[name][1].get("SlicerParameterName") == parameter, f"{name} is not bound to {parameter}"
+    update = ast.unparse(_methods(module_class("PVPGuideWidget"))["updateGUIFromParameterNode"])
+    for name in SHOWN_WIDGETS:
+        assert name in widgets and f"self.ui.{name}" in update, f"{name} is never filled"
+    setup = ast.unparse(_methods(module_class("PVPGuideWidget"))["setup"])
+    for table in ("fractureTable", "needleCheckTable"):
+        assert f"self.ui.{table}.setHorizontalHeaderLabels" in setup
+
+
+def test_logic_calls_only_existing_panel_functions():
+    # _panel() is a SimpleNamespace of library modules and functions: every name the module takes from it exists.
+    from PVPGuideLib.mrml import panel_grid, panel_section10
+
+    modules = {"panel_grid": panel_grid, "panel_section10": panel_section10}
+    used = set(re.findall(r"(?:_panel\(\)|panel)\.(panel_grid|panel_section10)\.(\w+)", SOURCE))
+    used |= {("panel_section10", name) for name in re.findall(r"section10\.(\w+)\(", SOURCE)}
+    assert {module for module, _ in used} == set(modules)
+    assert [f"{m}.{n}" for m, n in sorted(used) if not callable(getattr(modules[m], n, None))] == []
+    panel = ast.unparse(next(n for n in TREE.body if isinstance(n, ast.FunctionDef) and n.name == "_panel"))
+    assert "panel_grid=panel_grid" in panel and "panel_section10=panel_section10" in panel

@@ -59,6 +59,8 @@ SETTINGS = (
     Setting("guideSpinousLine", bool, True),
     Setting("guideLabel", bool, True),
     Setting("guideCoordinateSystem", str, "LPS", COORDINATE_SYSTEMS),  # of the STL files written
+    # Skin grid given by three points (issue 17): wire spacing, within PVPGuideLib.grid's SPACING_RANGE_MM.
+    Setting("gridSpacingMm", float, 10.0, limits=(4.0, 50.0)),
 )
 # What the logic writes: state and results (JSON text where structured).
 RESULTS = (
@@ -74,6 +76,8 @@ RESULTS = (
     Setting("guideInputs", str, ""),  # what it was designed for (A, C, side, level, gauge, skin, landmarks, options)
     Setting("guideFolder", str, ""),  # where its STL was written ("" when not written)
     Setting("proposalSection", str, ""),  # the last "Propose B and C": safety checks, recommended side, what for
+    Setting("skinGrid", str, ""),  # plan.json's `grid` of the grid found or given in the panel (mrml/panel_grid.py)
+    Setting("needleCheck", str, ""),  # the last intra-operative needle check (mrml/panel_section10.py)
     Setting("status", str, ""),
 )
 # Node references (role = field name, as parameterNodeWrapper stores a node) and their MRML classes.
@@ -88,6 +92,10 @@ NODE_ROLES = {
     "skinModel": "vtkMRMLModelNode",
     "cementSegmentation": "vtkMRMLSegmentationNode",
     "guideModel": "vtkMRMLModelNode",
+    "gridPoints": "vtkMRMLMarkupsFiducialNode",  # three points giving the skin grid by hand
+    "intraopVolume": "vtkMRMLScalarVolumeNode",  # the intra-operative CT of the needle check
 }
+# Inputs of optional steps (skin grid by hand, intra-operative check): a finished plan need not have them.
+OPTIONAL_ROLES = ("gridPoints", "intraopVolume")
 FIELDS = {s.name: s for s in SETTINGS + RESULTS}
 PARAMETER_NAMES = tuple(FIELDS) + tuple(NODE_ROLES)

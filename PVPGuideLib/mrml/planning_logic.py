@@ -732,6 +732,9 @@ class PlanningLogic:
                                     "out: predict the cement again")
         add_guide_to_plan_json(self, data)
         add_proposal_to_plan_json(self, data)
+        from .panel_grid import add_grid_to_plan_json  # issue 17: the skin grid found or given in the panel
+
+        add_grid_to_plan_json(self, data)
         return data
 
     def export_plan_json(self, path) -> dict:

@@ -17,6 +17,7 @@ from ..core.compat import strict_zip
 from ..core.display import format_angle, format_length, format_percent
 from ..core.needles import needle_outer_diameter_mm
 from ..mrml.planning_cement import CEMENT_SEGMENT_ID, cement_rows
+from ..mrml.planning_fields import OPTIONAL_ROLES
 from ..mrml.planning_guide import guide_rows
 from ..mrml.planning_logic import NODE_ROLES, POINT_NAMES, PlanningLogic
 from ..mrml.planning_proposal import proposal_text, safety_rows
@@ -288,7 +289,7 @@ def save_and_reopen(scene, phantom, folder, reopen, *, side: str = "right", guid
     logic.update_needle_view()
     logic.lock_points(True)
     before = _snapshot(logic)
-    roles = set(NODE_ROLES) - (set() if guide else {"guideModel"})
+    roles = set(NODE_ROLES) - set(OPTIONAL_ROLES) - (set() if guide else {"guideModel"})
     expect(set(before["nodes"]) == roles, f"output nodes missing before saving: {sorted(before['nodes'])}")
     path = logic.save_scene(Path(folder) / "plan.mrb")
     expect(path.is_file() and path.stat().st_size > 0, f"{path} was not written")
