@@ -11,11 +11,13 @@ lies in front of the laminae), B is where it first meets bone.
 A (skin entry): C->B extended to the skin (plan.plan_trajectory).
 These are the rules the bundled phantom's ground truth is built with (phantom.py).
 
-Adjustment (reported, never silent): when the path built by these rules fails a neural-safety check for
-the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, safety.py), C is slid
-along the anterior-third line towards the midline in ADJUST_STEP_MM steps, but kept at least C_ACROSS_TARGET_MM
-across it: to the first position where those checks all pass, else the first where none fails. The proposal
-section of plan.json then gives the SPEC point, the shift and why.
+Search (reported, never silent): when the path built by these rules does not pass the neural-safety checks for
+the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, safety.py), a few candidate paths
+are checked: B every B_SEARCH_STEP_MM forwards along the lateral border line (never past the isthmus) at the
+SPEC height and at the pedicle's centre height; C every C_SEARCH_STEP_MM towards the midline along the
+anterior-third line, kept at least C_ACROSS_TARGET_MM across it. The best by neural verdict, overall verdict and
+smallest neural clearance is taken (ties: the one nearer the SPEC points). The proposal section of plan.json
+gives the SPEC points, the shifts and why.
 
 Gauge fallback (SPEC 5): when neither side passes with the requested needle, the thinner gauges are tried in
 turn and the largest (thickest) gauge with a passing side is used and reported. When none passes, the level's
@@ -70,7 +72,7 @@ class ProposedPoints:
     c_rule: str  # 'anterior_third' or 'anterior_cortex_margin'
     c_depth_fraction: float
     c_to_anterior_cortex_mm: float
-    b_rule: str  # 'first_bone_on_lateral_border', 'lateral_border_at_isthmus' or 'lateral_border_at_canal_back'
+    b_rule: str  # 'first_bone_on_lateral_border', 'lateral_border_at_isthmus' or 'lateral_border_at_canal_back' (+searched)
     notes: tuple[str, ...] = ()
     adjustment: dict | None = None  # {'spec_C', 'C_shift_mm', 'reason'} when C was moved for safety
 
