@@ -72,3 +72,20 @@ def test_the_search_keeps_c_across_and_picks_a_clearer_path():
     assert result.adjustment is not None and "candidate paths" in result.adjustment["reason"]
     assert report.smallest_neural_clearance_mm > spec_report.smallest_neural_clearance_mm + 0.5
     assert report.check("spinal_canal").verdict != "fail"
+
+
+@pytest.mark.parametrize(("spacing", "right", "expected"), [
+    ((3.0, 3.0, 3.0), (1.0, 0.0, 0.0), 5.0),  # a 3 mm CT: 2 mm and one voxel
+    ((2.0, 0.32, 0.32), (1.0, 0.0, 0.0), 4.0),  # 2 mm sagittal slices: the voxel along the right axis is 2 mm
+    ((0.5, 0.5, 1.25), (1.0, 0.0, 0.0), 3.0),  # fine voxels: the 1 mm floor
+    ((2.0, 1.0, 1.0), (np.sqrt(0.5), np.sqrt(0.5), 0.0), 2.0 + 3.0 * np.sqrt(0.5)),  # oblique: the voxel's extent
+])
+def test_c_keeps_one_voxel_more_than_the_spec_limit_across(spacing, right, expected):
+    from types import SimpleNamespace
+
+    from PVPGuideLib.proposal import across_target_mm
+
+    ijk_to_ras = np.diag(list(spacing) + [1.0])
+    a = SimpleNamespace(frame=SimpleNamespace(right=np.asarray(right)), masks=SimpleNamespace(ct=SimpleNamespace(
+        ijk_to_ras=ijk_to_ras)))
+    assert across_target_mm(a) == pytest.approx(expected, abs=1e-9)
