@@ -15,7 +15,8 @@ Search (reported, never silent): when the path built by these rules does not pas
 the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, safety.py), a few candidate paths
 are checked: B every B_SEARCH_STEP_MM forwards along the lateral border line (never past the isthmus) at the
 SPEC height and at the pedicle's centre height; C every C_SEARCH_STEP_MM towards the midline along the
-anterior-third line, kept at least across_target_mm across it (2 mm and one voxel). The best by neural verdict, overall verdict and
+anterior-third line, kept at least across_target_mm across it (2 mm and one voxel). The best by neural verdict,
+overall verdict and
 smallest neural clearance is taken (ties: the one nearer the SPEC points). The proposal section of plan.json
 gives the SPEC points, the shifts and why.
 
