@@ -16,9 +16,8 @@ the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, s
 are checked: B every B_SEARCH_STEP_MM forwards along the lateral border line (never past the isthmus) at the
 SPEC height and at the pedicle's centre height; C every C_SEARCH_STEP_MM towards the midline along the
 anterior-third line, kept at least across_target_mm across it (2 mm and one voxel). The best by neural verdict,
-overall verdict and
-smallest neural clearance is taken (ties: the one nearer the SPEC points). The proposal section of plan.json
-gives the SPEC points, the shifts and why.
+overall verdict and smallest neural clearance is taken (ties: the one nearer the SPEC points). The proposal
+section of plan.json gives the SPEC points, the shifts and why.
 
 Gauge fallback (SPEC 5): when neither side passes with the requested needle, the thinner gauges are tried in
 turn and the largest (thickest) gauge with a passing side is used and reported. When none passes, the level's
