@@ -27,10 +27,11 @@ def _hu(ct, point):
     return map_coordinates(ct.voxels.astype(float), ijk[::-1].reshape(3, 1), order=1)[0]
 
 
-def _truth_angles(truth_level, a, side):
-    """SPEC section 4 written out: d = (C - A)/|C - A| in the truth frame, m = +-dR."""
+def _truth_angles(truth_level, a, side, c=None):
+    """SPEC section 4 written out: d = (C - A)/|C - A| in the truth frame, m = +-dR (C: the construction's unless
+    given)."""
     frame = truth_level["frame"]
-    c = np.array(truth_level["plans"][side]["C"])
+    c = np.array(truth_level["plans"][side]["C"]) if c is None else np.asarray(c, float)
     d = (c - a) / np.linalg.norm(c - a)
     d_r, d_a, d_s = (np.dot(d, frame[k]) for k in ("right", "anterior", "superior"))
     m = d_r if side == "left" else -d_r
@@ -88,18 +89,20 @@ def test_demo_proposes_l1_from_the_left_close_to_the_constructed_points(demo_out
     (t,) = data["trajectories"]
     assert (t["level"], t["side"]) == ("L1", "left")
     constructed = truth["levels"]["L1"]["plans"]["left"]
-    # Issue 4's acceptance: proposed B and C within 1.5 mm of the SPEC points as constructed...
-    assert np.linalg.norm(np.subtract(t["points"]["B"], constructed["B"])) <= 1.5
-    assert np.linalg.norm(np.subtract(t["points"]["C"], constructed["C"])) <= 1.5
+    # Issue 4's acceptance: the SPEC points within 1.5 mm of the construction. The construction's 13G path grazes
+    # the lateral recess (canal 1.37 mm analytic, a warn), so the proposal's search (issue 11) moves B and C to a
+    # passing path and gives the SPEC points it started from in plan.json.
+    adjustment = t["proposal"]["adjustment"]
+    assert adjustment is not None and "candidate paths" in adjustment["reason"]
+    assert np.linalg.norm(np.subtract(adjustment["spec_B"], constructed["B"])) <= 1.5
+    assert np.linalg.norm(np.subtract(adjustment["spec_C"], constructed["C"])) <= 1.5
     assert t["skin_entry"] == "found"
-    # ...and vertebra-frame angles within 1 degree of the constructed path's (its A from the plan's skin).
-    a = np.array(t["points"]["A"])
-    b_true = np.array(constructed["B"])
-    a_true = a + (b_true - np.array(t["points"]["B"]))  # the same skin region; angles barely depend on A
-    transverse, sagittal = _truth_angles(truth["levels"]["L1"], a_true, "left")
+    assert t["safety"]["needle_gauge"] == 13 and t["safety"]["verdict"] == "pass"
+    # The planned path's vertebra-frame angles, from its own points in the constructed frame, within 1 degree.
+    a, c = (np.array(t["points"][k]) for k in ("A", "C"))
+    transverse, sagittal = _truth_angles(truth["levels"]["L1"], a, "left", c=c)
     assert t["angles_deg"]["vertebra"]["transverse"] == pytest.approx(transverse, abs=1.0)
     assert t["angles_deg"]["vertebra"]["sagittal"] == pytest.approx(sagittal, abs=1.0)
-    assert t["safety"]["needle_gauge"] == 13 and t["safety"]["verdict"] in ("pass", "warn")
     assert data["ct"]["path"] == "sample/ct.nrrd"
     cement = t["cement"]
     assert cement["planned_volume_ml"] == 4.5

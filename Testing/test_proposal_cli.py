@@ -50,15 +50,18 @@ def test_bilateral_proposal_in_plan_json(sample, bilateral):
     assert [(t["level"], t["side"]) for t in bilateral["trajectories"]] == [("L1", "left"), ("L1", "right")]
     for t in bilateral["trajectories"]:
         truth = p.truth["levels"]["L1"]["plans"][t["side"]]
-        # Accuracy is test_proposal's job (0.9 mm voxels); on this 1.2 mm grid the points land within 2.5 mm.
-        assert np.linalg.norm(np.subtract(t["points"]["B"], truth["B"])) <= 2.5
-        assert np.linalg.norm(np.subtract(t["points"]["C"], truth["C"])) <= 2.5
+        # Accuracy is test_proposal's job (0.9 mm voxels); on this 1.2 mm grid the SPEC points land within 2.5 mm.
+        # Their 13G path grazes the lateral recess (a warn) or worse, so the search moves them and says so.
+        adjustment = t["proposal"]["adjustment"]
+        assert adjustment is not None and "candidate paths" in adjustment["reason"]
+        assert np.linalg.norm(np.subtract(adjustment["spec_B"], truth["B"])) <= 2.5
+        assert np.linalg.norm(np.subtract(adjustment["spec_C"], truth["C"])) <= 2.5
         assert t["points"]["A"] is not None and t["angles_deg"]["vertebra"] is not None
         safety = t["safety"]
         assert safety["needle_gauge"] == 13 and safety["verdict"] in ("pass", "warn")
-        # SPEC 5 (canal slice by slice, fail below 0): the SPEC path grazes the lateral recess, never the canal.
+        # SPEC 5 (canal slice by slice, fail below 0): the proposed path never touches the canal.
         assert safety["checks"]["spinal_canal"]["distance_mm"] > 0.0
-        assert t["proposal"]["C_rule"] == "anterior_third"
+        assert t["proposal"]["C_rule"].startswith("anterior_third")
     level = bilateral["proposal"]["levels"]["L1"]
     assert level["recommended_side"] in ("left", "right") and level["planned_sides"] == ["left", "right"]
     assert len(level["reasons"]) >= 2

@@ -212,12 +212,25 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     body_values = None if masks.body is None else masks.body.astype(np.float32)
     points = masks.points_ras(masks.vertebra)
     origin, rotation, _ = initial_axes(masks)
+    first_guess = (origin, rotation)
     fine_step = float(np.clip(0.5 * ct.spacing.min(), *FINE_STEP_MM))
     coarse_step = max(COARSE_STEP_MM, fine_step)
-    iterations, turned, coarse = 0, 180.0, None
+    iterations, turned, coarse, guess_notes = 0, 180.0, None, []
     while iterations < MAX_ITERATIONS and turned >= CONVERGED_DEG:
         grid = LocalGrid.covering(origin, rotation, points, step=coarse_step, margin_mm=GRID_MARGIN_MM)
-        coarse = _measure(grid, masks, vertebra_values, body_values)
+        try:
+            coarse = _measure(grid, masks, vertebra_values, body_values)
+        except VertebraError:
+            if guess_notes:
+                raise
+            # A wedge-shaped body (L5, a fracture) can have its shortest principal axis far from its superior axis;
+            # seen along that axis the ring shows no hole. Patients lie along the scanner's S axis: start again
+            # from it (kept square to the first guess's right axis) before giving up.
+            origin, rotation = first_guess[0], _scanner_superior(first_guess[1])
+            iterations, turned = 0, 180.0
+            guess_notes.append("the body's principal axes showed no canal; the first guess of the superior axis "
+                               "was taken from the scanner's S axis instead")
+            continue
         frame = coarse.frame()
         turned = _angle_between(rotation, frame.rotation)
         origin, rotation = frame.origin, frame.rotation
@@ -249,7 +262,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     else:
         whole_posterior = whole_vertebra * (whole.axis(1) < fine.canal.front_y)[None, :, None]
     processes = {side: find_transverse_process(whole, whole_posterior, fine.canal, pedicles[side]) for side in SIDES}
-    notes = list(masks.notes) + mirror_notes
+    notes = list(masks.notes) + guess_notes + mirror_notes
     for side, tp in processes.items():
         if not tp.found:
             notes.append(f"no {side} transverse process found lateral to the pedicle: its mid-height is taken as the "
@@ -317,6 +330,16 @@ def _fine_grid(coarse: _Measures, step: float, origin, rotation) -> LocalGrid:
                max(endplates.superior_z(x, y) for x, y in columns) + GRID_MARGIN_MM)
     corners = np.array([[x, y, z] for x, y in columns for z in z_range])
     return LocalGrid.covering(origin, rotation, grid.to_ras(corners), step=step, margin_mm=GRID_MARGIN_MM / 2)
+
+
+def _scanner_superior(rotation: np.ndarray) -> np.ndarray:
+    """Axes (right, anterior, superior) with the superior axis the scanner's S axis made square to `rotation`'s
+    right axis."""
+    right = rotation[0]
+    superior = np.array([0.0, 0.0, 1.0]) - right[2] * right
+    superior /= np.linalg.norm(superior)
+    anterior = np.cross(superior, right)
+    return np.array([right, anterior, superior])
 
 
 def _angle_between(rotation_a: np.ndarray, rotation_b: np.ndarray) -> float:

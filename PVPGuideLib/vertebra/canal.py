@@ -85,14 +85,27 @@ def find_canal(grid: LocalGrid, vertebra: np.ndarray, *, body_centre_y: float, r
 
 
 def _ring_slices(solid: np.ndarray, y: np.ndarray, step: float, body_centre_y: float) -> np.ndarray:
-    """(nz,) bool: the slices holding a hole of a canal's size behind the body; all slices when none does."""
+    """(nz,) bool: the longest run of consecutive slices each holding a hole of a canal's size behind the body,
+    the holes of neighbouring slices overlapping (one canal seen slice by slice; a hole of another place, a gap
+    between lamina and articular process, does not extend the run); all slices when no slice has one."""
     behind = y < body_centre_y
-    closed = np.zeros(solid.shape[2], dtype=bool)
+    holes_per_slice = []
     for k in range(solid.shape[2]):
         holes, count = ndimage.label(ndimage.binary_fill_holes(solid[:, :, k]) & ~solid[:, :, k])
+        found = np.zeros(solid.shape[:2], dtype=bool)
         if count:
             area = np.bincount(holes[:, behind].ravel(), minlength=count + 1)[1:] * step**2
-            closed[k] = bool((area >= MIN_CANAL_AREA_MM2).any())
+            for n in np.flatnonzero(area >= MIN_CANAL_AREA_MM2):
+                found |= holes == n + 1
+        holes_per_slice.append(found)
+    best, run = (0, 0), None
+    for k, found in enumerate(holes_per_slice):
+        joined = found.any() and run is not None and (found & holes_per_slice[k - 1]).any()
+        run = (run if joined else k) if found.any() else None
+        if run is not None and k + 1 - run > best[1] - best[0]:
+            best = (run, k + 1)
+    closed = np.zeros(solid.shape[2], dtype=bool)
+    closed[best[0]:best[1]] = True
     return closed if closed.any() else np.ones_like(closed)
 
 

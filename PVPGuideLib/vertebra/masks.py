@@ -118,9 +118,45 @@ def fill_holes(mask: np.ndarray, ct: CTVolume, what: str) -> tuple[np.ndarray, l
     return filled, [f"{what}: filled {added * voxel_volume_ml(ct):.2f} ml of holes"]
 
 
+# The body's core is found on a grid of about this step (mm) at most: see depth_in_mask.
+DEPTH_STEP_MM = 1.0
+
+
+def depth_in_mask(mask: np.ndarray, spacing_kji) -> np.ndarray:
+    """Distance (mm) of each mask voxel to the nearest voxel outside it, 0 outside, for finding the body's core.
+
+    Computed on the mask's bounding box with one empty voxel around it (every voxel beyond that layer is farther
+    from an inside voxel than the layer itself). Axes finer than DEPTH_STEP_MM are read every n-th voxel (n = the
+    largest keeping the step at most DEPTH_STEP_MM, a block inside only when all its voxels are) and the depth spread
+    back to the block's voxels: the depth is then off by at most about one block's diagonal (a gap between vertebrae
+    is never bridged: it leaves its blocks outside), a fraction of the core depths it is compared with (a body is over
+    20 mm deep), and a 0.3 mm mask is transformed several times faster.
+    """
+    depth = np.zeros(mask.shape, dtype=float)
+    index = np.argwhere(mask)
+    if index.size == 0:
+        return depth
+    spacing = np.asarray(spacing_kji, dtype=float)
+    every = np.maximum(1, np.floor(DEPTH_STEP_MM / spacing)).astype(int)
+    lo, hi = index.min(axis=0), index.max(axis=0) + 1
+    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    # A coarse voxel is inside only when every fine voxel of its block is: a gap thinner than a block (between two
+    # touching vertebrae) is kept.
+    part = mask[box]
+    size = -(-np.asarray(part.shape) // every) * every
+    part = np.pad(part, [(0, int(s - n)) for s, n in zip(size, part.shape)])
+    blocks = part.reshape(size[0] // every[0], every[0], size[1] // every[1], every[1], size[2] // every[2], every[2])
+    coarse = np.pad(blocks.all(axis=(1, 3, 5)), 1)
+    values = ndimage.distance_transform_edt(coarse, sampling=spacing * every)[1:-1, 1:-1, 1:-1]
+    for axis, n in enumerate(every):
+        values = np.repeat(values, n, axis=axis)
+    depth[box] = values[:hi[0] - lo[0], :hi[1] - lo[1], :hi[2] - lo[2]]
+    return np.where(mask, depth, 0.0)
+
+
 def body_cores(mask: np.ndarray, spacing_kji, depth_mm: float = CORE_DEPTH_MM) -> tuple[np.ndarray, int]:
     """Labelled body cores (voxels deeper than depth_mm, big pieces only) and their number."""
-    depth = ndimage.distance_transform_edt(mask, sampling=spacing_kji)
+    depth = depth_in_mask(mask, spacing_kji)
     cores, count = ndimage.label(depth >= depth_mm, structure=FULL_CONNECTIVITY)
     if count == 0:
         return cores, 0

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import VertebraError
-from .masks import FULL_CONNECTIVITY, VertebraMasks
+from .masks import FULL_CONNECTIVITY, VertebraMasks, depth_in_mask
 
 # Without a body label the body's core is the vertebra deeper than this fraction of its deepest voxel:
 # only the body is that thick (pedicles and processes are at most half as thick as the body is high).
@@ -20,7 +20,7 @@ def body_core(masks: VertebraMasks) -> np.ndarray:
     """(K, J, I) bool: the body itself when given, else the deep core of the vertebra holding its deepest voxel."""
     if masks.body is not None:
         return masks.body
-    depth = ndimage.distance_transform_edt(masks.vertebra, sampling=masks.spacing_kji)
+    depth = depth_in_mask(masks.vertebra, masks.spacing_kji)
     pieces, _ = ndimage.label(depth >= CORE_FRACTION * depth.max(), structure=FULL_CONNECTIVITY)
     deepest = np.unravel_index(int(np.argmax(depth)), depth.shape)
     return pieces == pieces[deepest]
