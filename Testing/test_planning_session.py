@@ -85,7 +85,7 @@ def test_a_follows_b_and_c_live(planned):
     _drag(logic.node("pointB"), moved_b)
     a = logic.point("A")
     # the full search over every skin triangle (PVPGuideLib.planning.skin) is the reference
-    skin = logic._skin_cache[1]
+    skin = logic.state.skin_cache[1]
     expected = find_skin_entry(skin, moved_b, c)
     assert expected.status is SkinEntryStatus.FOUND
     np.testing.assert_allclose(a, expected.point, rtol=0, atol=1e-9)
@@ -143,7 +143,7 @@ def test_switching_segmentations_resets_the_segment_id(scene, phantom):
                                             reference_volume_node=logic.node("ctVolume"))
     session = PlanningSession(logic)
     session.enter()
-    logic._set_node("vertebraSegmentation", other)  # what the panel's segmentation selector writes
+    logic.state.set_node("vertebraSegmentation", other)  # what the panel's segmentation selector writes
     assert logic.settings()["vertebraSegmentId"] == ""
     logic.select_vertebra(first, phantom.truth["target_level"])  # choosing node and segment together keeps both
     assert logic.settings()["vertebraSegmentId"] == phantom.truth["target_level"]

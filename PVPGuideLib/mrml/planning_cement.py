@@ -1,11 +1,16 @@
-"""The panel's cement (SPEC section 6): body mask from the vertebra segment, the cement segment, freshness, table rows."""
+"""The panel's cement (SPEC section 6): prediction from C, body mask, the cement segment, freshness, table rows."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
 from ..core.display import format_percent, format_volume_ml
+from ..core.progress import Steps
 from ..core.volume import CTVolume
+from .planning_fields import COMMAND_LINE_BODY, FIELDS
+from .planning_values import encode
 from .segmentations import labelmap_from_segment, segmentation_node_from_labelmap, set_segment_from_mask
 
 CEMENT_SEGMENT_ID = "cement"
@@ -105,3 +110,94 @@ def cement_rows(section: dict | None, stale: list[str] | None = None) -> list[tu
                      f"PSBCV/VV {format_percent(conventional.get('psbcv_vv_percent'))}, distribution score "
                      f"{(conventional.get('distribution_score') or {}).get('total', '?')}/8"))
     return rows
+
+
+def predict_cement(state, volume_ml: float | None = None, *, body_segment_id: str = "", progress=None) -> dict:
+    """PlanningLogic.predict_cement: predict the spread from C, show it as segment 'cement', store its section."""
+    from ..cement import CementError
+    from ..planning.plan_cement import add_cement_prediction
+    from .planning_measure import trajectory
+    from .volumes import ct_from_volume_node
+
+    steps = Steps(["reading the CT and the vertebra", "predicting the cement", "adding the cement segment"],
+                  progress)
+    ct_node = state.ct_node()  # first: without a CT there is nothing to look at (not even a parameter node)
+    volume_text = encode(FIELDS["plannedCementVolumeMl"],
+                         state.settings()["plannedCementVolumeMl"] if volume_ml is None else volume_ml)
+    t = trajectory(state)
+    segmentation, segment_id = state.vertebra_segment()
+    if body_segment_id and segmentation.GetSegmentation().GetSegment(body_segment_id) is None:
+        raise ValueError(f"segmentation '{segmentation.GetName()}' has no body segment '{body_segment_id}'")
+    steps.start("reading the CT and the vertebra")
+    ct = ct_from_volume_node(ct_node)
+    try:
+        body, posterior, body_source = vertebra_masks(segmentation, segment_id, ct, body_segment_id=body_segment_id)
+        steps.start("predicting the cement")
+        add_cement_prediction(t, ct, body, volume_ml=float(volume_text), posterior_mask=posterior)
+    except CementError as error:
+        raise ValueError(f"the cement cannot be predicted: {error}") from error
+    section = json.loads(json.dumps(t.sections["cement"], sort_keys=True, allow_nan=False))
+    steps.start("adding the cement segment")
+    node = update_cement_segmentation(state.scene, state.node("cementSegmentation"), ct, t.artifacts["cement_mask"],
+                                      ct_node)
+    state.set_node("cementSegmentation", node)
+    section_text = json.dumps(section, sort_keys=True, allow_nan=False)
+    inputs = cement_inputs(t, float(volume_text), segment_id, body_segment_id, body_source)
+    params = state.parameter_node()
+    modifying = params.StartModify()
+    params.SetParameter("plannedCementVolumeMl", volume_text)
+    params.SetParameter("cementSection", section_text)
+    params.SetParameter("cementInputs", json.dumps(inputs, sort_keys=True))
+    params.SetParameter("status", "cement predicted")
+    params.EndModify(modifying)
+    state.cement_cache = (section_text, t.artifacts["cement_scores"])
+    steps.done()
+    return section
+
+
+def cement_status(state) -> list[str] | None:
+    """None without a prediction; [] while it matches B, C, side, volume and vertebra; else why it does not."""
+    from ..planning.plan import infer_side
+    from .planning_points import landmarks, point
+
+    if state.existing_parameter_node() is None:
+        return None
+    settings = state.settings()
+    if not settings["cementSection"]:
+        return None
+    try:
+        b, c = point(state, "B", required=False), point(state, "C", required=False)
+    except ValueError as error:
+        return [str(error)]
+    side = settings["side"]
+    if side == "both" and b is not None and c is not None:
+        side = infer_side(b, c, landmarks(state).frame)
+    return stale_reasons(settings["cementInputs"], b, c, side, settings["plannedCementVolumeMl"],
+                         settings["vertebraSegmentId"])
+
+
+def cement_scores(state, ct: CTVolume):
+    """(CementScores of the stored prediction or None, problem): recomputed when not in memory (reopened scene)."""
+    from ..cement import CementError
+    from ..planning.plan_cement import add_cement_prediction
+    from .planning_measure import trajectory
+
+    text = state.parameter_node().GetParameter("cementSection")
+    if state.cement_cache is not None and state.cement_cache[0] == text:
+        return state.cement_cache[1], None
+    inputs = state.settings()["cementInputs"] or {}
+    redo = "predict the cement again to draw the AP and lateral projections"
+    if inputs.get("body") == COMMAND_LINE_BODY:
+        return None, f"the command line drew this plan's cement projections in its output folder; {redo}"
+    try:
+        t = trajectory(state)
+        segmentation, _ = state.vertebra_segment()
+        body, posterior, _ = vertebra_masks(segmentation, inputs["vertebra_segment"], ct,
+                                            body_segment_id=inputs["body_segment"])
+        add_cement_prediction(t, ct, body, volume_ml=inputs["volume_ml"], posterior_mask=posterior)
+    except (CementError, KeyError, ValueError) as error:
+        return None, f"the cement prediction could not be repeated ({error}); {redo}"
+    if json.dumps(t.sections["cement"], sort_keys=True, allow_nan=False) != text:
+        return None, f"the CT, vertebra or landmarks changed since the cement prediction; {redo}"
+    state.cement_cache = (text, t.artifacts["cement_scores"])
+    return state.cement_cache[1], None

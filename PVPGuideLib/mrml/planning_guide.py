@@ -71,7 +71,7 @@ def guide_stale_reasons(designed: dict | None, current: dict) -> list[str]:
 
 def guide_status(logic) -> list[str] | None:
     """None without a plate; [] while it matches A, C, side, level, gauge, skin, landmarks and options; else why not."""
-    if logic._existing_parameter_node() is None:
+    if logic.state.existing_parameter_node() is None:
         return None
     settings = logic.settings()
     if not settings["guideSection"]:
@@ -95,7 +95,7 @@ def design_guide(logic, folder=None, *, progress=None) -> dict:
     from ..planning.skin import SkinError
 
     steps = Steps(_STEPS if folder is not None else [s for s in _STEPS if s != "writing the STL"], progress)
-    logic._ct_node()  # without a CT there is nothing to design on (not even a parameter node)
+    logic.state.ct_node()  # without a CT there is nothing to design on (not even a parameter node)
     folder = None if folder is None else Path(folder)
     if folder is not None and folder.exists() and not folder.is_dir():
         raise ValueError(f"{folder} is a file, not a folder: choose a folder for the guide plate's STL")
@@ -111,21 +111,21 @@ def design_guide(logic, folder=None, *, progress=None) -> dict:
     settings = logic.settings()
     options = guide_options(settings)
     try:
-        skin = logic._skin(settings["skinThresholdHu"], steps)
+        skin = logic.state.skin(settings["skinThresholdHu"], steps)
     except SkinError as error:
         raise GuideError("skin", f"no skin surface to fit the plate to: {error}") from error
     inputs = guide_inputs(t.a, t.c, t.side, settings)
-    key = (json.dumps(inputs, sort_keys=True), logic._skin_key(settings["skinThresholdHu"]))
+    key = (json.dumps(inputs, sort_keys=True), logic.state.skin_key(settings["skinThresholdHu"]))
     steps.start("building the guide plate")
     stage = Path(tempfile.mkdtemp(prefix="pvpguide-guide-"))
     try:
-        if logic._guide_cache is not None and logic._guide_cache[0] == key:  # same plate: only the file is written
+        if logic.state.guide_cache is not None and logic.state.guide_cache[0] == key:  # same plate: only the file is written
             from ..guide import write_guide
 
-            result = logic._guide_cache[1]
+            result = logic.state.guide_cache[1]
             section = write_guide(result, stage, coordinate_system=settings["guideCoordinateSystem"])
         else:
-            plan = build_plan(logic._ct_geometry(), skin, [t], needle_gauge=settings["needleGauge"])
+            plan = build_plan(logic.state.ct_geometry(), skin, [t], needle_gauge=settings["needleGauge"])
             (result, section), = plan_guides(plan, stage, options=options,
                                              coordinate_system=settings["guideCoordinateSystem"])
             if result is None:
@@ -135,7 +135,7 @@ def design_guide(logic, folder=None, *, progress=None) -> dict:
             write_bytes_atomic(folder / section["stl"], (stage / section["stl"]).read_bytes())
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    logic._guide_cache = (key, result)
+    logic.state.guide_cache = (key, result)
     steps.start("adding the guide model")
     _update_guide_model(logic, result.mesh, Path(section["stl"]).stem)
     params = logic.parameter_node()
@@ -159,7 +159,7 @@ def _update_guide_model(logic, mesh, name: str) -> None:
     node = logic.node("guideModel")
     if node is None:
         node = model_node_from_mesh(logic.scene, mesh, name, color=GUIDE_COLOR)
-        logic._set_node("guideModel", node)
+        logic.state.set_node("guideModel", node)
     else:
         set_model_mesh(node, mesh)
         node.SetName(name)

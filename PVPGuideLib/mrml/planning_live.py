@@ -62,7 +62,7 @@ def follow_b_and_c(logic, moved: str) -> dict:
     if moved in ("B", "C") and not settings["pointALocked"] and not settings["pointsLocked"]:
         b, c = logic.point("B", required=False), logic.point("C", required=False)
         if b is not None and c is not None:
-            ct = logic._ct_geometry()
+            ct = logic.state.ct_geometry()
             if bool(ct.contains(b)[0]) and bool(ct.contains(c)[0]) and not np.allclose(b, c):
                 entry = skin_index(logic, settings["skinThresholdHu"]).entry(b, c)
                 if entry.status is SkinEntryStatus.FOUND:
@@ -81,8 +81,8 @@ def skin_index(logic, threshold_hu: float) -> SkinRayIndex:
     """The scene's skin index, built once per CT and threshold (the skin itself is PlanningLogic's cache)."""
     from ..core.progress import Steps
 
-    skin = logic._skin(threshold_hu, Steps(["reading the CT", "extracting the skin surface"], None))
-    if logic._skin_index is None or logic._skin_index.skin is not skin:
-        logic._skin_index = SkinRayIndex(skin)
-    return logic._skin_index
+    skin = logic.state.skin(threshold_hu, Steps(["reading the CT", "extracting the skin surface"], None))
+    if logic.state.skin_index is None or logic.state.skin_index.skin is not skin:
+        logic.state.skin_index = SkinRayIndex(skin)
+    return logic.state.skin_index
 

@@ -31,15 +31,15 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
     from .volumes import ct_from_volume_node
 
     steps = Steps(_STEPS, progress)
-    ct_node = logic._ct_node()  # first: without a CT there is nothing to analyse (not even a parameter node)
+    ct_node = logic.state.ct_node()  # first: without a CT there is nothing to analyse (not even a parameter node)
     if side is not None and side not in PROPOSAL_SIDES:
         raise ValueError(f"side must be one of {', '.join(PROPOSAL_SIDES)}, got {side!r}")
     settings = logic.settings()
     requested = settings["side"] if side is None else side
-    segmentation, segment_id = logic._vertebra_segment()
+    segmentation, segment_id = logic.state.vertebra_segment()
     for name in ("A", "B", "C"):
         logic.point(name, required=False)  # refuses a markups node with extra points before anything is computed
-    logic._require_unlocked()
+    logic.state.require_unlocked()
     gauge = settings["needleGauge"]
 
     steps.start("reading the CT and the vertebra")
@@ -56,7 +56,7 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
     except ValueError as error:  # VertebraError: what to fix, passed through
         raise ValueError(f"B and C cannot be proposed: {error}") from error
     b, c = np.asarray(result.b, float), np.asarray(result.c, float)
-    geometry_ct = logic._ct_geometry()
+    geometry_ct = logic.state.ct_geometry()
     geometry_ct.require_inside("B", b)
     geometry_ct.require_inside("C", c)
 
@@ -65,7 +65,7 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
         warnings.append(result.points.adjustment["reason"])
     entry = None
     try:
-        skin = logic._skin(settings["skinThresholdHu"], steps)
+        skin = logic.state.skin(settings["skinThresholdHu"], steps)
         steps.start("finding A")
         found = find_skin_entry(skin, b, c)
         if found.status is SkinEntryStatus.FOUND:
@@ -154,7 +154,7 @@ def proposal_inputs(a, b, c, side: str, gauge: int, segment_id: str) -> dict:
 
 def proposal_status(logic) -> list[str] | None:
     """None without a proposal; [] while A, B, C, side, gauge and vertebra are as proposed; else why not."""
-    if logic._existing_parameter_node() is None:
+    if logic.state.existing_parameter_node() is None:
         return None
     settings = logic.settings()
     section = settings["proposalSection"]
