@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from PVPGuideLib.cement.frame import FrameAxes
+from PVPGuideLib.core.geometry import VertebraFrame
 from PVPGuideLib.core.volume import CTVolume
 
 BODY_HALF = (20.0, 15.0, 12.0)  # body half-size along right, anterior, superior (mm): a 40 x 30 x 24 mm box
@@ -49,7 +49,7 @@ class Vertebra:
         hu[self.posterior] = HU_POSTERIOR
         hu[self.body] = HU_CANCELLOUS
         self.ct = self.ct.with_voxels(hu)
-        self.frame = FrameAxes(self.centre, self.pose[:, 0], self.pose[:, 1], self.pose[:, 2])
+        self.frame = VertebraFrame(self.centre, self.pose[:, 0], self.pose[:, 1], self.pose[:, 2])
 
     def to_frame(self, ras):
         return (np.asarray(ras, float) - self.centre) @ self.pose

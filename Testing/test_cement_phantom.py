@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from PVPGuideLib.cement import analyze_body, compare_paths, frame_from_segmentation
+from PVPGuideLib.cement import analyse_body, compare_paths, frame_from_segmentation
 from PVPGuideLib.phantom.build import generate_phantom
 
 L1 = 31
@@ -19,7 +19,7 @@ def aligned():
     phantom = generate_phantom(seed=0)
     truth = phantom.truth["levels"]["L1"]
     body_mask, _ = l1_body(phantom)
-    return phantom, truth, analyze_body(phantom.ct, body_mask, truth["frame"])
+    return phantom, truth, analyse_body(phantom.ct, body_mask, truth["frame"])
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def rotated():
     phantom = generate_phantom(seed=1, rotation_deg=(6.0, -8.0, 20.0), spacing=(1.1, 1.1, 1.6))
     truth = phantom.truth["levels"]["L1"]
     body_mask, _ = l1_body(phantom)
-    return phantom, truth, analyze_body(phantom.ct, body_mask, truth["frame"])
+    return phantom, truth, analyse_body(phantom.ct, body_mask, truth["frame"])
 
 
 def angle_deg(u, v):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from cement_cases import BODY_HALF, HU_POSTERIOR, Vertebra, rotation
 
-from PVPGuideLib.cement import CementError, analyze_body, frame_from_segmentation, score_cement, segment_cement
+from PVPGuideLib.cement import CementError, analyse_body, frame_from_segmentation, score_cement, segment_cement
 from PVPGuideLib.cement.split import split_body
 from PVPGuideLib.cli import score as score_command
 from PVPGuideLib.core.compat import strict_zip
@@ -36,7 +36,7 @@ def postop_case(**grid):
 
 def test_segmentation_and_leakage_by_location():
     v, ct, cement, leaks = postop_case()
-    body = analyze_body(ct, v.body, v.frame)
+    body = analyse_body(ct, v.body, v.frame)
     result = segment_cement(ct, body, vertebra_mask=v.body | v.posterior)
     assert np.array_equal(result.mask, cement)
     assert result.bone_reference_hu == pytest.approx(HU_POSTERIOR)
@@ -47,12 +47,12 @@ def test_segmentation_and_leakage_by_location():
     assert result.leakage.components == 3
     scores = score_cement(body, result.mask, side="left", leakage=result.leakage)
     assert scores.bcv_ml == pytest.approx(cement.sum() * voxel_ml)
-    assert scores.to_json_dict()["leakage"]["volume_ml"] == pytest.approx(result.leakage.volume_ml, abs=1e-4)
+    assert scores.to_json()["leakage"]["volume_ml"] == pytest.approx(result.leakage.volume_ml, abs=1e-4)
 
 
 def test_leakage_rule_on_an_oblique_grid():
     v, ct, _, leaks = postop_case(direction=rotation(20, -30, 45), pose=rotation(10, 0, -20), spacing=(0.9, 0.9, 1.2))
-    body = analyze_body(ct, v.body, v.frame)
+    body = analyse_body(ct, v.body, v.frame)
     result = segment_cement(ct, body, vertebra_mask=v.body | v.posterior)
     for name, leak in leaks.items():
         assert result.leakage.by_location[name] == pytest.approx(leak.sum() * v.voxel_ml), name
@@ -60,7 +60,7 @@ def test_leakage_rule_on_an_oblique_grid():
 
 def test_threshold_must_be_above_bone():
     v, ct, _, _ = postop_case()
-    body = analyze_body(ct, v.body, v.frame)
+    body = analyse_body(ct, v.body, v.frame)
     with pytest.raises(CementError, match="not above bone"):
         segment_cement(ct, body, vertebra_mask=v.body | v.posterior, threshold_hu=300.0)
     with pytest.raises(CementError, match="posterior elements"):

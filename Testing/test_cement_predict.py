@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from cement_cases import BODY_HALF, Vertebra, rotation
 
-from PVPGuideLib.cement import CementError, analyze_body, compare_paths, predict_cement, score_cement
+from PVPGuideLib.cement import CementError, analyse_body, compare_paths, predict_cement, score_cement
 
 R, A, S = BODY_HALF
 
@@ -67,7 +67,7 @@ def test_voxel_size_independence():
     results = []
     for grid, tolerance in cases:
         v = Vertebra(**grid)
-        body = analyze_body(v.ct, v.body, v.frame)
+        body = analyse_body(v.ct, v.body, v.frame)
         prediction = predict_cement(v.ct, v.body, v.to_ras((9, 6, 1)), 4.0, entry_ras=v.to_ras((-14, -25, 1)))
         scores = score_cement(body, prediction.mask, side="left")
         results.append((region_frame_points(v, prediction.mask).mean(axis=0), scores, tolerance))
@@ -106,12 +106,12 @@ def test_hu_dependent_speed_prefers_porous_bone():
 
 
 def test_spec_path_beats_the_conventional_path_on_a_box_body(vertebra):
-    body = analyze_body(vertebra.ct, vertebra.body, vertebra.frame)
+    body = analyse_body(vertebra.ct, vertebra.body, vertebra.frame)
     comparison = compare_paths(vertebra.ct, body, side="left", tip_ras=vertebra.to_ras((9, 8, 0)), volume_ml=4.5,
                                entry_ras=vertebra.to_ras((-14, -20, 0)))
     spec, conventional = comparison.spec.scores, comparison.conventional.scores
     assert spec.psbcv_vv_percent < conventional.psbcv_vv_percent
-    assert comparison.to_json_dict()["difference_spec_minus_conventional"]["psbcv_vv_percent"] < 0
+    assert comparison.to_json()["difference_spec_minus_conventional"]["psbcv_vv_percent"] < 0
 
 
 def test_bad_input(vertebra):

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from cement_cases import Vertebra
 
-from PVPGuideLib.cement import analyze_body, plan_cement, projection_png_bytes, projection_rgb, score_cement
+from PVPGuideLib.cement import analyse_body, plan_cement, projection_png_bytes, projection_rgb, score_cement
 from PVPGuideLib.cement.projections import BODY, BODY_SCORING, CEMENT, DEFAULT_SCALE, GRID, OUTLINE
 
 
 @pytest.fixture(scope="module")
 def scores():
     v = Vertebra()
-    body = analyze_body(v.ct, v.body, v.frame)
+    body = analyse_body(v.ct, v.body, v.frame)
     # the lower half of the right-anterior-superior octant: half of AP superior_right and of lateral
     # superior_anterior, which both score
     return score_cement(body, v.inside_box((0, 0, 0), (20, 15, 6)), side="left")

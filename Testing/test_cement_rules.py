@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from cement_cases import BODY_HALF, Vertebra
 
-from PVPGuideLib.cement import analyze_body, score_cement
+from PVPGuideLib.cement import analyse_body, score_cement
 
 R, A, S = BODY_HALF  # the body is the box |r| <= 20, |a| <= 15, |s| <= 12 mm in the frame
 
@@ -19,7 +19,7 @@ def on_plane_grid():
     """
     v = Vertebra(half_extent_mm=40.5)  # 82 voxels a side: the grid's centre falls on a voxel centre
     assert np.any(np.abs(v.frame_coords[..., 0]) < 1e-9)  # the construction: centres on r = 0
-    return v, analyze_body(v.ct, v.body, v.frame)
+    return v, analyse_body(v.ct, v.body, v.frame)
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -43,7 +43,7 @@ def test_cement_only_on_the_plane_counts_half_to_each_side(on_plane_grid):
 @pytest.fixture(scope="module")
 def aligned():
     v = Vertebra()  # centres at half mm: none on the plane r = 0
-    return v, analyze_body(v.ct, v.body, v.frame)
+    return v, analyse_body(v.ct, v.body, v.frame)
 
 
 # PSBCV/VV by construction: n voxels, all on the puncture side, in a body of 40 x 30 x 24 = 28 800 voxels.
@@ -65,4 +65,4 @@ def test_psbcv_vv_threshold(aligned, puncture_voxels, over, side):
     assert body.volume_ml == pytest.approx(VV_VOXELS / 1000.0)
     assert scores.psbcv_vv_percent == pytest.approx(100.0 * puncture_voxels / VV_VOXELS, rel=1e-9)
     assert scores.psbcv_vv_over_threshold is over
-    assert scores.to_json_dict()["psbcv_vv_over_threshold"] is over
+    assert scores.to_json()["psbcv_vv_over_threshold"] is over

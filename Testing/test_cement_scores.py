@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from cement_cases import BODY_HALF, Vertebra, rotation
 
-from PVPGuideLib.cement import CementError, analyze_body, score_cement
+from PVPGuideLib.cement import CementError, analyse_body, score_cement
 from PVPGuideLib.cement.zones import ZONE_NAMES
 
 R, A, S = BODY_HALF  # 20, 15, 12 mm: the body is the box |r| <= 20, |a| <= 15, |s| <= 12 in the frame
@@ -13,7 +13,7 @@ R, A, S = BODY_HALF  # 20, 15, 12 mm: the body is the box |r| <= 20, |a| <= 15, 
 @pytest.fixture(scope="module")
 def aligned():
     v = Vertebra()
-    return v, analyze_body(v.ct, v.body, v.frame)
+    return v, analyse_body(v.ct, v.body, v.frame)
 
 
 def ball_volume_ml(radius):
@@ -148,7 +148,7 @@ def test_midsagittal_plane_follows_the_body_not_the_frame_origin():
     # body shifted 10 mm to the right of the frame origin: the midline is at r = 10
     v = Vertebra(body_half=BODY_HALF)
     shifted = v.inside_box((-10, -A, -S), (30, A, S))
-    body = analyze_body(v.ct, shifted, v.frame)
+    body = analyse_body(v.ct, shifted, v.frame)
     assert v.to_frame(body.midsagittal_point)[0] == pytest.approx(10.0, abs=1e-6)
     scores = score_cement(body, v.inside_ball((5.0, 0, 0), 4.0), side="left")
     assert scores.psbcv_ml == pytest.approx(scores.bcv_ml)
@@ -169,7 +169,7 @@ def test_orientation_and_grid_invariance(aligned):
     ]
     for case in cases:
         v = Vertebra(**case)
-        body = analyze_body(v.ct, v.body, v.frame)
+        body = analyse_body(v.ct, v.body, v.frame)
         scores = score_cement(body, cement_of(v), side="left", tip_ras=v.to_ras((6.0, 8.0, 2.0)))
         assert scores.vv_ml == pytest.approx(reference.vv_ml, rel=0.02)
         assert scores.bcv_ml == pytest.approx(reference.bcv_ml, rel=0.05)
@@ -186,7 +186,7 @@ def test_orientation_and_grid_invariance(aligned):
 
 def test_json_keys(aligned):
     v, body = aligned
-    data = score_cement(body, v.inside_ball((5, 5, 0), 5), side="right").to_json_dict()
+    data = score_cement(body, v.inside_ball((5, 5, 0), 5), side="right").to_json()
     for key in ("bcv_ml", "vv_ml", "fill_percent", "psbcv_ml", "psbcv_vv_percent", "psbcv_vv_over_threshold",
                 "distribution_score", "endplate_contact", "nine_zones", "pattern", "leakage",
                 "contralateral_fraction", "crosses_midline"):
@@ -200,14 +200,14 @@ def test_json_keys(aligned):
 def test_bad_input(aligned):
     v, body = aligned
     with pytest.raises(CementError, match="empty"):
-        analyze_body(v.ct, np.zeros_like(v.body), v.frame)
+        analyse_body(v.ct, np.zeros_like(v.body), v.frame)
     with pytest.raises(CementError, match="no vertebral body mask"):
-        analyze_body(v.ct, None, v.frame)
+        analyse_body(v.ct, None, v.frame)
     with pytest.raises(CementError, match="shape"):
-        analyze_body(v.ct, v.body[:-1], v.frame)
+        analyse_body(v.ct, v.body[:-1], v.frame)
     with pytest.raises(CementError, match="no cement inside"):
         score_cement(body, np.zeros_like(v.body), side="left")
     with pytest.raises(CementError, match="side"):
         score_cement(body, v.body, side="up")
     with pytest.raises(CementError, match="orthonormal"):
-        analyze_body(v.ct, v.body, (np.zeros(3), (1, 0, 0), (1, 0, 0), (0, 0, 1)))
+        analyse_body(v.ct, v.body, (np.zeros(3), (1, 0, 0), (1, 0, 0), (0, 0, 1)))

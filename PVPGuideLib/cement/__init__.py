@@ -1,9 +1,9 @@
 """Cement (SPEC section 6): predicted spread from a planned tip, and scores of any cement region."""
 
-from .body import BodyAnalysis, analyze_body
+from .body import BodyAnalysis, analyse_body
 from .compare import PathComparison, PathResult, body_centre, compare_paths
 from .errors import CementError
-from .frame import FrameAxes, as_frame_axes, frame_from_segmentation
+from .frame import as_vertebra_frame, frame_from_segmentation
 from .plan_section import DEFAULT_PLANNED_VOLUME_ML, PlannedCement, plan_cement
 from .postop import DEFAULT_CEMENT_THRESHOLD_HU, PostopCement, classify_leakage, segment_cement
 from .predict import CementPrediction, predict_cement
@@ -21,14 +21,13 @@ __all__ = [
     "CementError",
     "CementPrediction",
     "CementScores",
-    "FrameAxes",
     "LeakageReport",
     "PathComparison",
     "PathResult",
     "PlannedCement",
     "PostopCement",
-    "analyze_body",
-    "as_frame_axes",
+    "analyse_body",
+    "as_vertebra_frame",
     "body_centre",
     "cement_summary_lines",
     "classify_leakage",

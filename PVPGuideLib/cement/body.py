@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.geometry import VertebraFrame
 from .errors import CementError
-from .frame import FrameAxes, as_frame_axes
+from .frame import as_vertebra_frame
 from .masks import body_mask_on_grid
 from .sampling import FrameGrid, column_surfaces, voxel_centres_ras
 
@@ -33,7 +34,7 @@ class BodyAnalysis:
 
     mask: np.ndarray
     ijk_to_ras: np.ndarray
-    axes: FrameAxes
+    axes: VertebraFrame
     flat_index: np.ndarray
     coords: np.ndarray
     voxel_volume_mm3: float
@@ -60,7 +61,7 @@ class BodyAnalysis:
         return np.asarray(mask, dtype=bool).ravel()[self.flat_index]
 
 
-def analyze_body(ct, body_mask, frame, *, contact_mm: float = DEFAULT_CONTACT_MM,
+def analyse_body(ct, body_mask, frame, *, contact_mm: float = DEFAULT_CONTACT_MM,
                  sampling_step_mm: float = DEFAULT_SAMPLING_STEP_MM) -> BodyAnalysis:
     """Analyse a body mask (bool (K, J, I) on the CT grid) in a vertebra frame.
 
@@ -71,7 +72,7 @@ def analyze_body(ct, body_mask, frame, *, contact_mm: float = DEFAULT_CONTACT_MM
     line joining them. A body voxel is in an endplate's layer when its centre lies within contact_mm
     of that endplate's surface along the superior axis (and nearer to it than to the other one).
     """
-    axes = as_frame_axes(frame)
+    axes = as_vertebra_frame(frame)
     mask = body_mask_on_grid(ct, body_mask, needed_for="segment the body (label of the vertebra, body part) first")
     kji = np.argwhere(mask)
     if contact_mm <= 0 or sampling_step_mm <= 0:

@@ -17,8 +17,8 @@ class PathResult:
     prediction: CementPrediction
     scores: CementScores
 
-    def to_json_dict(self) -> dict:
-        return {"prediction": self.prediction.to_json_dict(), **self.scores.to_json_dict()}
+    def to_json(self) -> dict:
+        return {"prediction": self.prediction.to_json(), **self.scores.to_json()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,12 +29,12 @@ class PathComparison:
     spec: PathResult
     conventional: PathResult
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         spec, conventional = self.spec.scores, self.conventional.scores
         return {
             "planned_volume_ml": round(self.volume_ml, 4),
-            "spec_path": self.spec.to_json_dict(),
-            "conventional_path": self.conventional.to_json_dict(),
+            "spec_path": self.spec.to_json(),
+            "conventional_path": self.conventional.to_json(),
             "difference_spec_minus_conventional": {
                 "psbcv_vv_percent": round(spec.psbcv_vv_percent - conventional.psbcv_vv_percent, 3),
                 "distribution_score": spec.distribution_score - conventional.distribution_score,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -16,39 +15,10 @@ from .sampling import FrameGrid, column_surfaces
 _ORTHONORMAL_TOLERANCE = 1e-3
 
 
-@dataclass(frozen=True, eq=False)
-class FrameAxes:
-    """Origin (RAS mm) and right, anterior, superior unit axes (RAS), right-handed: right x anterior = superior."""
-
-    origin: np.ndarray
-    right: np.ndarray
-    anterior: np.ndarray
-    superior: np.ndarray
-
-    @property
-    def rotation(self) -> np.ndarray:
-        """(3, 3) rows right, anterior, superior: frame coordinates = rotation @ (ras - origin)."""
-        return np.stack([self.right, self.anterior, self.superior])
-
-    def to_frame(self, ras) -> np.ndarray:
-        """(n, 3) RAS mm -> (n, 3) frame coordinates (r, a, s) in mm relative to the origin."""
-        return (np.atleast_2d(np.asarray(ras, dtype=float)) - self.origin) @ self.rotation.T
-
-    def to_ras(self, ras_in_frame) -> np.ndarray:
-        """(n, 3) frame coordinates (r, a, s) -> (n, 3) RAS mm."""
-        return np.atleast_2d(np.asarray(ras_in_frame, dtype=float)) @ self.rotation + self.origin
-
-    def to_json_dict(self) -> dict:
-        names = ("origin", "right", "anterior", "superior")
-        return {name: [round(float(x), 6) for x in getattr(self, name)] for name in names}
-
-
-def as_frame_axes(frame) -> FrameAxes:
-    """Accept a FrameAxes, any object with origin/right/anterior/superior attributes
+def as_vertebra_frame(frame) -> VertebraFrame:
+    """Accept a VertebraFrame, any object with origin/right/anterior/superior attributes
     (e.g. PVPGuideLib.core.geometry.VertebraFrame), a mapping with those keys (plan.json, phantom truth)
     or a sequence (origin, right, anterior, superior)."""
-    if isinstance(frame, FrameAxes):
-        return frame
     names = ("origin", "right", "anterior", "superior")
     if isinstance(frame, Mapping) and all(name in frame for name in names):
         parts = [frame[name] for name in names]
@@ -69,7 +39,7 @@ def as_frame_axes(frame) -> FrameAxes:
         raise CementError("the vertebra frame's right, anterior and superior axes must be orthonormal")
     if np.dot(np.cross(right, anterior), superior) < 0:
         raise CementError("the vertebra frame must be right-handed (right x anterior = superior)")
-    return FrameAxes(origin, right, anterior, superior)
+    return VertebraFrame(origin, right, anterior, superior)  # as given: checked, not re-normalised
 
 
 def frame_from_segmentation(ct, body_mask, posterior_mask=None, *, iterations: int = 3) -> VertebraFrame:
@@ -103,20 +73,19 @@ def frame_from_segmentation(ct, body_mask, posterior_mask=None, *, iterations: i
     for _ in range(iterations):
         axes = _orthonormal(centroid, superior, towards_body)
         superior = _endplate_normal(axes, body, ct.ijk_to_ras, points, step)
-    axes = _orthonormal(centroid, superior, towards_body)
-    return VertebraFrame(axes.origin, axes.right, axes.anterior, axes.superior)
+    return _orthonormal(centroid, superior, towards_body)
 
 
-def _orthonormal(origin, superior, towards_body) -> FrameAxes:
+def _orthonormal(origin, superior, towards_body) -> VertebraFrame:
     superior = superior / np.linalg.norm(superior)
     anterior = towards_body - (towards_body @ superior) * superior
     if np.linalg.norm(anterior) < 1e-6:
         raise CementError("the body and the posterior elements line up along the superior axis: check the masks")
     anterior /= np.linalg.norm(anterior)
-    return FrameAxes(origin, np.cross(anterior, superior), anterior, superior)
+    return VertebraFrame(origin, np.cross(anterior, superior), anterior, superior)
 
 
-def _endplate_normal(axes: FrameAxes, body, ijk_to_ras, points, step) -> np.ndarray:
+def _endplate_normal(axes: VertebraFrame, body, ijk_to_ras, points, step) -> np.ndarray:
     """Mean normal (RAS) of planes fitted to the body's upper and lower surfaces seen along axes.superior."""
     grid = FrameGrid.covering(axes, axes.to_frame(points), step=step, margin=2.0 * step)
     sampled = grid.sample(body, ijk_to_ras)

@@ -25,7 +25,7 @@ class PatternMeasures:
     solidity: float
     minor_side_fraction: float
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "components": self.components,
             "largest_component_fraction": round(self.largest_component_fraction, 4),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .body import analyze_body
+from .body import analyse_body
 from .compare import compare_paths
 from .frame import frame_from_segmentation
 from .predict import CementPrediction, predict_cement
@@ -26,18 +26,18 @@ def plan_cement(ct, body_mask, *, side: str, c, b=None, frame=None, posterior_ma
                 volume_ml: float = DEFAULT_PLANNED_VOLUME_ML, compare: bool = True, **model) -> PlannedCement:
     """Predict the cement of one trajectory and score it; with compare, also the conventional path.
 
-    frame : the vertebra frame (VertebraFrame, mapping or FrameAxes); None derives it from the masks.
+    frame : the vertebra frame (VertebraFrame, mapping or VertebraFrame); None derives it from the masks.
     b : the bony entry (the needle channel runs C -> B). model : predict_cement options.
     The section holds the score keys at its top level (the same keys as score.json), plus
     `planned_volume_ml`, `prediction` and, with compare, `conventional_path` and the differences.
     """
     if frame is None:
         frame = frame_from_segmentation(ct, body_mask, posterior_mask)
-    body = analyze_body(ct, body_mask, frame)
+    body = analyse_body(ct, body_mask, frame)
     if compare:
         comparison = compare_paths(ct, body, side=side, tip_ras=c, entry_ras=b, volume_ml=volume_ml, **model)
         prediction, scores = comparison.spec.prediction, comparison.spec.scores
-        full = comparison.to_json_dict()
+        full = comparison.to_json()
         extra = {"conventional_path": full["conventional_path"],
                  "difference_spec_minus_conventional": full["difference_spec_minus_conventional"]}
     else:
@@ -46,8 +46,8 @@ def plan_cement(ct, body_mask, *, side: str, c, b=None, frame=None, posterior_ma
         extra = {}
     section = {
         "planned_volume_ml": round(float(volume_ml), 4),
-        "prediction": prediction.to_json_dict(),
-        **scores.to_json_dict(),
+        "prediction": prediction.to_json(),
+        **scores.to_json(),
         **extra,
     }
     return PlannedCement(section, prediction, scores)

@@ -36,7 +36,7 @@ class PostopCement:
     posterior_elements_ml: float
     leakage: LeakageReport
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "cement_threshold_hu": self.threshold_hu,
             "bone_reference_hu": round(self.bone_reference_hu, 1),

@@ -49,7 +49,7 @@ class CementPrediction:
     cancellous_ml: float
     model: dict = field(default_factory=dict)
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "planned_volume_ml": round(self.requested_ml, 4),
             "predicted_volume_ml": round(self.volume_ml, 4),

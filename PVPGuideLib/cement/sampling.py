@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
-if TYPE_CHECKING:  # annotations only: frame.py builds on this grid, so it cannot be imported from here
-    from .frame import FrameAxes
+from ..core.geometry import VertebraFrame
 
 
 def voxel_centres_ras(ijk_to_ras: np.ndarray, kji: np.ndarray) -> np.ndarray:
@@ -22,13 +20,13 @@ def voxel_centres_ras(ijk_to_ras: np.ndarray, kji: np.ndarray) -> np.ndarray:
 class FrameGrid:
     """Regular grid in the vertebra frame: sample (ir, ia, is) sits at lower + step * (ir, ia, is) (r, a, s mm)."""
 
-    axes: FrameAxes
+    axes: VertebraFrame
     lower: np.ndarray
     step: float
     shape: tuple[int, int, int]
 
     @classmethod
-    def covering(cls, axes: FrameAxes, points_frame: np.ndarray, *, step: float, margin: float) -> FrameGrid:
+    def covering(cls, axes: VertebraFrame, points_frame: np.ndarray, *, step: float, margin: float) -> FrameGrid:
         """Smallest grid of this step covering the points plus a margin. Samples sit at half steps of the
         frame (..., -step/2, step/2, ...): the same points always give the same grid, and box faces at
         whole steps (the aligned test cases) fall between samples instead of on them."""

@@ -32,7 +32,7 @@ class LeakageReport:
     by_location: dict
     components: int
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "volume_ml": round(self.volume_ml, 4),
             "by_location": {name: round(value, 4) for name, value in self.by_location.items()},
@@ -76,7 +76,7 @@ class CementScores:
     def distribution_score(self) -> int:
         return self.ap.score + self.lateral.score
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         """The score.json body and the plan's per-trajectory `cement` scores (same keys in both)."""
         return {
             "side": self.side,
@@ -100,10 +100,10 @@ class CementScores:
             },
             "endplate_contact": self.endplate_contact,
             "endplate_contact_ml": {k: round(v, 4) for k, v in self.contact_ml.items()},
-            "nine_zones": self.zones.to_json_dict(),
+            "nine_zones": self.zones.to_json(),
             "pattern": self.pattern.pattern,
-            "pattern_measures": self.pattern.to_json_dict(),
-            "leakage": None if self.leakage is None else self.leakage.to_json_dict(),
+            "pattern_measures": self.pattern.to_json(),
+            "leakage": None if self.leakage is None else self.leakage.to_json(),
             "body_geometry": self.body_geometry,
         }
 
@@ -186,6 +186,6 @@ def _body_geometry(body: BodyAnalysis) -> dict:
         "inferior_endplate_centre": point(body.inferior_endplate_centre),
         "midsagittal_point": point(body.midsagittal_point),
         "midsagittal_normal": [round(float(x), 6) for x in body.midsagittal_normal],
-        "frame": body.axes.to_json_dict(),
+        "frame": body.axes.to_json(decimals=6),
         "contact_mm": body.contact_mm,
     }

@@ -28,7 +28,7 @@ class NineZones:
     c_zone: str | None
     fractions: dict
 
-    def to_json_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "section_through": self.section_through,
             "c_zone": self.c_zone,

@@ -71,6 +71,6 @@ def run(args) -> int:
         recovery = data.get("height_recovery_percent") or {}
         shown = "unknown" if recovery.get("AVH") is None else f"{recovery['AVH']:.0f} %"
         say(args, f"{data['level']}: AVH {data['pre']['heights_mm']['AVH']:.1f} -> {data['post']['heights_mm']['AVH']:.1f}"
-                  f" mm (recovery {shown}); cement {outcome.cement.to_json_dict().get('bcv_ml', 0):.2f} ml; "
+                  f" mm (recovery {shown}); cement {outcome.cement.to_json().get('bcv_ml', 0):.2f} ml; "
                   f"wrote {out / 'outcome.json'} and {out / 'outcome.html'}")
     return 0

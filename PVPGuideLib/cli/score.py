@@ -11,7 +11,7 @@ from ..cement import (
     DEFAULT_CEMENT_THRESHOLD_HU,
     SCHEMA,
     CementError,
-    analyze_body,
+    analyse_body,
     cement_summary_lines,
     compare_paths,
     frame_from_segmentation,
@@ -99,7 +99,7 @@ def run(args) -> int:
         warnings.append("no --body-segmentation: the body was split from the vertebra by an approximate rule")
     steps.start("analysing the body")
     frame = frame_from_segmentation(ct, body, posterior)
-    body_analysis = analyze_body(ct, body, frame)
+    body_analysis = analyse_body(ct, body, frame)
     if args.predict_volume is not None:
         steps.start("predicting cement")
         postop_json, extra = None, {}
@@ -107,19 +107,19 @@ def run(args) -> int:
             comparison = compare_paths(ct, body_analysis, side=args.side, tip_ras=args.tip, entry_ras=args.entry,
                                        volume_ml=args.predict_volume)
             prediction, scores = comparison.spec.prediction, comparison.spec.scores
-            full = comparison.to_json_dict()
+            full = comparison.to_json()
             extra = {"conventional_path": full["conventional_path"],
                      "difference_spec_minus_conventional": full["difference_spec_minus_conventional"]}
         else:
             prediction = predict_cement(ct, body, args.tip, args.predict_volume, entry_ras=args.entry)
             scores = score_cement(body_analysis, prediction.mask, side=args.side, tip_ras=args.tip)
-        extra = {"prediction": prediction.to_json_dict(), **extra}
+        extra = {"prediction": prediction.to_json(), **extra}
     else:
         steps.start("segmenting cement")
         postop = segment_cement(ct, body_analysis, vertebra_mask=vertebra, threshold_hu=args.cement_threshold,
                                 other_bone_mask=(labels > 0) & ~vertebra)
         scores = score_cement(body_analysis, postop.mask, side=args.side, tip_ras=args.tip, leakage=postop.leakage)
-        postop_json, extra = postop.to_json_dict(), {}
+        postop_json, extra = postop.to_json(), {}
     steps.start("writing outputs")
     with OutputTransaction(out) as stage:
         data = _write_outputs(stage, args, scores, body_source, postop_json, extra, warnings,
@@ -168,7 +168,7 @@ def _write_outputs(stage: Path, args, scores, body_source, postop_json, extra, w
             "tip_ras": None if args.tip is None else [float(x) for x in args.tip],
             "entry_ras": None if args.entry is None else [float(x) for x in args.entry],
         },
-        **scores.to_json_dict(),
+        **scores.to_json(),
         "postop": postop_json,
         **extra,
         "outputs": outputs,

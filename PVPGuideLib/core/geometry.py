@@ -75,8 +75,19 @@ class VertebraFrame:
         """RAS direction vectors (n, 3) or (3,) -> components along (right, anterior, superior)."""
         return np.asarray(vectors, dtype=float) @ self.rotation.T
 
-    def to_json(self) -> dict:
-        return {k: getattr(self, k).tolist() for k in ("origin", "right", "anterior", "superior")}
+    def to_frame(self, ras) -> np.ndarray:
+        """(n, 3) RAS mm -> (n, 3) frame coordinates (r, a, s) in mm relative to the origin."""
+        return (np.atleast_2d(np.asarray(ras, dtype=float)) - self.origin) @ self.rotation.T
+
+    def to_ras(self, ras_in_frame) -> np.ndarray:
+        """(n, 3) frame coordinates (r, a, s) -> (n, 3) RAS mm."""
+        return np.atleast_2d(np.asarray(ras_in_frame, dtype=float)) @ self.rotation + self.origin
+
+    def to_json(self, decimals: int | None = None) -> dict:
+        """{origin, right, anterior, superior} as lists; rounded to `decimals` when given (cement outputs: 6)."""
+        if decimals is None:
+            return {k: getattr(self, k).tolist() for k in ("origin", "right", "anterior", "superior")}
+        return {k: [round(float(x), decimals) for x in getattr(self, k)] for k in ("origin", "right", "anterior", "superior")}
 
 
 SCANNER_FRAME = VertebraFrame(np.zeros(3), np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, 1.0]))

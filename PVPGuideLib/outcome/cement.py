@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cement import DEFAULT_CEMENT_THRESHOLD_HU, analyze_body, frame_from_segmentation, score_cement, segment_cement
+from ..cement import DEFAULT_CEMENT_THRESHOLD_HU, analyse_body, frame_from_segmentation, score_cement, segment_cement
 from ..planning.plan_cement import body_masks_from_analysis
 
 
@@ -13,7 +13,7 @@ def score_postop_cement(ct, analysis, labels: np.ndarray, *, side: str, tip_ras=
     """(scores, postop cement) of the analysed vertebra; labels : the post-operative label map (other bone)."""
     body, posterior = body_masks_from_analysis(analysis)
     frame = frame_from_segmentation(ct, body, posterior)
-    body_analysis = analyze_body(ct, body, frame)
+    body_analysis = analyse_body(ct, body, frame)
     vertebra = body | posterior
     postop = segment_cement(ct, body_analysis, vertebra_mask=vertebra, threshold_hu=threshold_hu,
                             other_bone_mask=(labels > 0) & ~vertebra)

@@ -38,7 +38,7 @@ class Outcome:
                 "registration_postop_to_planning": self.registration.to_json(),
                 "planned_C_on_postop": None if self.planned_c_postop is None else
                 [float(x) for x in self.planned_c_postop],
-                "cement": {**self.cement.to_json_dict(), "postop": self.postop_cement.to_json_dict()}}
+                "cement": {**self.cement.to_json(), "postop": self.postop_cement.to_json()}}
 
 
 def measure_outcome(plan: dict, planning_ct, postop_ct, postop_labels, *, trajectory: int = 0,

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "totalseg_example"
 
-from PVPGuideLib.cement import analyze_body, frame_from_segmentation, predict_cement, score_cement  # noqa: E402
+from PVPGuideLib.cement import analyse_body, frame_from_segmentation, predict_cement, score_cement  # noqa: E402
 from PVPGuideLib.cement.split import split_body  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def _report(name, ct, body_mask, frame, tip, entry, volume_ml=4.5):
     shape = "x".join(str(n) for n in ct.voxels.shape[::-1])
     print(f"\n{name}: grid {shape} (i x j x k), spacing {np.round(ct.spacing, 3).tolist()} mm, "
           f"body {body_mask.sum() * abs(np.linalg.det(ct.ijk_to_ras[:3, :3])) / 1000:.1f} ml")
-    t, mb, body = _measure(lambda: analyze_body(ct, body_mask, frame))
+    t, mb, body = _measure(lambda: analyse_body(ct, body_mask, frame))
     print(f"  body analysis        {t:6.3f} s  peak {mb:7.1f} MB")
     t, mb, prediction = _measure(lambda: predict_cement(ct, body_mask, tip, volume_ml, entry_ras=entry))
     print(f"  prediction {volume_ml} ml    {t:6.3f} s  peak {mb:7.1f} MB")
