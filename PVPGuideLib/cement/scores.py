@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.geometry import SIDES
 from .body import BodyAnalysis
 from .distribution import COVERAGE_THRESHOLD, Projection, project
 from .errors import CementError
@@ -21,7 +22,6 @@ DEFAULT_MIDLINE_TOLERANCE_MM = 1.0
 # Voxels whose centre lies on the plane (closer than this) count half to each side, so that
 # symmetric cement splits exactly in half whatever the grid.
 _ON_PLANE_MM = 1e-6
-SIDES = ("left", "right")
 
 
 @dataclass(frozen=True, eq=False)

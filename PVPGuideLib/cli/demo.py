@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
+from ..core.geometry import SIDES
 from ..core.progress import Steps
 from ..planning.plan import build_plan
 from ..planning.plan_cement import add_cement_prediction
@@ -37,7 +38,7 @@ def _angles_triplet(text: str):
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--side", choices=("left", "right"), default="left", help="puncture side (default left)")
+    parser.add_argument("--side", choices=SIDES, default="left", help="puncture side (default left)")
     parser.add_argument("--seed", type=int, default=0, help="phantom noise seed (default 0)")
     parser.add_argument("--rotation", type=_angles_triplet, default=(0.0, 0.0, 0.0), metavar="RX,RY,RZ",
                         help="rotate the spine about the R, A, S axes, degrees (default 0,0,0)")

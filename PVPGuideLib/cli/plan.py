@@ -15,6 +15,7 @@ from ..io.ct_io import read_ct, read_labelmap
 from ..planning.plan import build_plan, check_points, plan_trajectory
 from ..planning.plan_cement import add_cement_prediction, body_masks_from_analysis
 from ..planning.plan_guide import add_guide_plates
+from ..planning.proposal import PLAN_SIDES
 from ..planning.skin import skin_surface
 from .common import add_needle_gauge, add_output_options, check_posterior_entry, progress_for, ras_point
 from .grid_options import add_grid_options, grid_from_args, wants_grid
@@ -55,7 +56,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ct", required=True, help="CT: NRRD, NIfTI, MHA file or a DICOM folder (one series)")
     parser.add_argument("--b", type=ras_point, metavar="R,A,S", help="bony entry B (RAS mm); with --c: no proposal")
     parser.add_argument("--c", type=ras_point, metavar="R,A,S", help="target C (RAS mm); with --b: no proposal")
-    parser.add_argument("--side", choices=("left", "right", "both", "auto"),
+    parser.add_argument("--side", choices=PLAN_SIDES,
                         help="puncture side; proposals: auto (default: the recommended side) or both; "
                              "given B and C: default from B relative to C")
     parser.add_argument("--level", "--levels", dest="level", action="append", type=_list_of(str), default=[],

@@ -21,6 +21,7 @@ from ..cement import (
     split_body,
     write_projection_pngs,
 )
+from ..core.geometry import SIDES
 from ..core.progress import Steps
 from ..io.atomic_io import write_json_atomic
 from ..io.ct_io import read_ct, read_labelmap
@@ -54,7 +55,7 @@ def add_arguments(parser) -> None:
                         help="post-operative CT (pre-operative with --predict-volume): NRRD, NIfTI, MHA or DICOM folder")
     parser.add_argument("--segmentation", required=True, help="vertebra label map (any grid; resampled to the CT)")
     parser.add_argument("--label", type=int, required=True, help="label of the treated vertebra in --segmentation")
-    parser.add_argument("--side", choices=("left", "right"), required=True, help="puncture side")
+    parser.add_argument("--side", choices=SIDES, required=True, help="puncture side")
     parser.add_argument("--body-segmentation", help="label map of vertebral bodies (default: split from the vertebra)")
     parser.add_argument("--body-label", type=int, default=1, help="body label in --body-segmentation (default 1)")
     parser.add_argument("--cement-threshold", type=float, default=DEFAULT_CEMENT_THRESHOLD_HU, metavar="HU",

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import PVPGuideError
 
-SIDES = ("left", "right")
+SIDES = ("left", "right")  # the puncture sides: every list of sides derives from this one
 # A point pair closer than this cannot define a needle direction.
 MIN_PATH_LENGTH_MM = 1.0
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.colours import POINT_COLOURS, unit_rgb
+from ..core.geometry import SIDES
+from ..core.levels import PLANNED_LEVELS
 from ..core.needles import DEFAULT_NEEDLE_GAUGE, NEEDLE_OUTER_DIAMETER_MM
 
 SKIN_THRESHOLD_HU = -300.0  # PVPGuideLib.planning.skin.SKIN_THRESHOLD_HU
@@ -16,14 +19,14 @@ DEFAULT_PLANNED_VOLUME_ML = 4.5  # PVPGuideLib.cement.plan_section.DEFAULT_PLANN
 COORDINATE_SYSTEMS = ("LPS", "RAS")  # PVPGuideLib.guide.stl.COORDINATE_SYSTEMS: of the STL files written
 
 POINT_NAMES = ("A", "B", "C")
-SIDES = ("left", "right", "both")
-LEVELS = tuple(f"T{n}" for n in range(1, 13)) + tuple(f"L{n}" for n in range(1, 6))
+SIDE_CHOICES = SIDES + ("both",)  # the module's side setting: one side, or both (the recommended one is placed)
+LEVELS = PLANNED_LEVELS
 NEEDLE_GAUGES = tuple(sorted(NEEDLE_OUTER_DIAMETER_MM, reverse=True))
 SLICE_VIEWS = ("Green", "Yellow", "Red")
 # A hand-placed A further than this from the line C->B makes the path bend at B: say so, since the
 # angles then follow A->C (SPEC section 4) while the bone path follows B->C.
 COLLINEAR_TOLERANCE_MM = 0.5
-POINT_COLORS = {"A": (0.2, 0.8, 0.2), "B": (1.0, 0.85, 0.1), "C": (0.95, 0.25, 0.2)}
+POINT_COLORS = {name: unit_rgb(colour) for name, colour in POINT_COLOURS.items()}  # the report's, on MRML's 0-1 scale
 SKIN_COLOR = (0.94, 0.78, 0.66)
 NEEDLE_COLOR = (0.75, 0.75, 0.8)
 COMMAND_LINE_BODY = "the command line's vertebral body"
@@ -45,7 +48,7 @@ class Setting:
 SETTINGS = (
     Setting("vertebraSegmentId", str, ""),
     Setting("level", str, "L1", LEVELS),
-    Setting("side", str, "left", SIDES),
+    Setting("side", str, "left", SIDE_CHOICES),
     Setting("needleGauge", int, DEFAULT_NEEDLE_GAUGE, NEEDLE_GAUGES),
     Setting("skinThresholdHu", float, SKIN_THRESHOLD_HU, limits=(-900.0, 0.0)),
     Setting("pointALocked", bool, False),  # keeps a hand-placed A when B or C moves (else A follows them)

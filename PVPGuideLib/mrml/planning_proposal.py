@@ -17,8 +17,8 @@ from ..core.progress import Steps
 from ..planning.plan import infer_side
 from ..planning.skin import SkinEntryStatus, find_skin_entry
 from .planning_cement import FRESH_TOLERANCE_MM
+from .planning_fields import SIDE_CHOICES
 
-PROPOSAL_SIDES = ("left", "right", "both")
 _STEPS = ["reading the CT and the vertebra", "analysing the vertebra and proposing B and C", "reading the CT",
           "extracting the skin surface", "finding A", "placing the points"]
 
@@ -32,8 +32,8 @@ def propose_points(logic, *, side: str | None = None, progress=None) -> dict:
 
     steps = Steps(_STEPS, progress)
     ct_node = logic.state.ct_node()  # first: without a CT there is nothing to analyse (not even a parameter node)
-    if side is not None and side not in PROPOSAL_SIDES:
-        raise ValueError(f"side must be one of {', '.join(PROPOSAL_SIDES)}, got {side!r}")
+    if side is not None and side not in SIDE_CHOICES:
+        raise ValueError(f"side must be one of {', '.join(SIDE_CHOICES)}, got {side!r}")
     settings = logic.settings()
     requested = settings["side"] if side is None else side
     segmentation, segment_id = logic.state.vertebra_segment()

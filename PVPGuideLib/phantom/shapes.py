@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIDES = ("left", "right")
+from ..core.geometry import SIDES
+
 SIDE_SIGN = {"left": -1.0, "right": 1.0}  # the patient's left is -R
 
 # The spinal canal is shared by the three levels (L1 values): 22 mm wide, 17 mm deep.

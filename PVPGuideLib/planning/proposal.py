@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.geometry import SIDES
 from ..core.needles import needle_outer_diameter_mm, thinner_gauges
 from ..core.volume import CTVolume
 from ..vertebra import VertebraAnalysis, VertebraError, analyse_vertebra
@@ -66,7 +67,6 @@ def across_target_mm(analysis: VertebraAnalysis) -> float:
     voxel_along_right = float(np.abs(analysis.frame.right @ analysis.masks.ct.ijk_to_ras[:3, :3]).sum())
     return max(C_ACROSS_TARGET_MM, MIN_CROSSING_MM + voxel_along_right)
 NEURAL_CHECKS = ("spinal_canal", "medial_pedicle_wall", "lateral_escape", "path_in_bone")
-SIDES = ("left", "right")
 OTHER_SIDE = {"left": "right", "right": "left"}
 
 
@@ -458,7 +458,7 @@ def _no_safe_text(trials) -> str:
     return f"{NO_SAFE_UNILATERAL} (no gauge passes on either side: " + " | ".join(parts) + ")"
 
 
-PLAN_SIDES = ("left", "right", "both", "auto")
+PLAN_SIDES = SIDES + ("both", "auto")  # `pvpguide plan --side`: one side, both, or the recommended one
 
 
 def propose_level(ct: CTVolume, skin: SkinSurface | None, analysis: VertebraAnalysis, *, side: str = "auto",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.compat import strict_zip
-from ..core.geometry import VertebraFrame
+from ..core.geometry import SIDES, VertebraFrame
 from ..planning.plan import VertebraLandmarks
 from .body import BodyExtent, Endplates, body_extent, fit_endplates, mid_height_section, posterior_wall_rise
 from .canal import Canal, find_canal
@@ -38,7 +38,6 @@ MAX_ITERATIONS = 4
 # The canal is read over the body's middle heights: this fraction of the body's height each side of mid-height.
 CANAL_BAND_FRACTION = 0.3
 CONVERGED_DEG = 0.1
-SIDES = ("left", "right")
 FACE_NAMES = {"i-": "first-column", "i+": "last-column", "j-": "first-row", "j+": "last-row",
               "k-": "first-slice", "k+": "last-slice"}
 

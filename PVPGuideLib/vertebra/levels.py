@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from ..core.levels import SPINE_LEVELS
 from .errors import VertebraError
 
 # TotalSegmentator v2 "total" task: vertebrae_S1 = 26, L5 = 27, ..., T12 = 32, ..., C1 = 50.
-_ORDER = ["S1", "L5", "L4", "L3", "L2", "L1"] + [f"T{n}" for n in range(12, 0, -1)] + [f"C{n}" for n in range(7, 0, -1)]
+_ORDER = SPINE_LEVELS[::-1]
 TOTALSEGMENTATOR_LABELS = {name: 26 + index for index, name in enumerate(_ORDER)}
 LEVEL_NAMES = {label: name for name, label in TOTALSEGMENTATOR_LABELS.items()}
 
