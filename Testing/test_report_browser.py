@@ -69,7 +69,10 @@ def test_pictures_load_and_numbers_match_in_chromium(report, tmp_path):
     assert match, "the probe did not run: " + result.stdout[-500:]
     probe = json.loads(html.unescape(match.group(1)))
     assert probe["title"].startswith("PVPGuide report")
-    assert len(probe["images"]) == 3
+    # 3D view, two slices along the needle, and A on the skin grid (the report case has a grid)
+    assert sorted(image["alt"] for image in probe["images"])[0] == "3D view of the L1 left trajectory"
+    assert [image["alt"] for image in probe["images"]].count("A on the skin grid") == 1
+    assert len(probe["images"]) == 4
     for image in probe["images"]:
         assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
     values = probe["values"]
