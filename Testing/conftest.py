@@ -41,6 +41,7 @@ NEEDS_SLICER_CORE: dict[str, set | None] = {
     "test_grid_cli.py": None,
     "test_section10_plan.py": None,
     "test_reliability_faults.py": None,
+    "test_reliability_batch.py": None,  # batch workers plan in subprocesses (plan.mrb through slicer-core)
     "test_reliability_outputs.py": None,
     "test_reliability_score.py": None,
     "test_panel_grid.py": None,
