@@ -61,7 +61,8 @@ def test_real_replica_walls_reach_the_floor(replica):
     assert section["min_wall_mm"] >= 1.5
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15, open: PrusaSlicer writes the G-code but logs Arachne errors ('Reversing "
+# Not strict: on some stacks (Slicer 5.10's numpy/manifold3d) the replica slices cleanly.
+@pytest.mark.xfail(strict=False, reason="issue 15, open: PrusaSlicer writes the G-code but logs Arachne errors ('Reversing "
                                        "even wall line ...'), likely on the same sliver")
 def test_real_replica_slices_in_prusaslicer(replica):
     _, section, mesh, stl, _, _ = replica
