@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 
 def strict_zip(*iterables: Iterable) -> Iterator[tuple]:
-    """zip(..., strict=True): the same tuples, and a ValueError when the inputs differ in length."""
+    """Like the 3.10 built-in zip in its strict mode: the same tuples, and a ValueError when the inputs differ in length."""
     sentinel = object()
     iterators = [iter(it) for it in iterables]
     while True:

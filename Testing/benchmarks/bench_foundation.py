@@ -15,18 +15,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "totalseg_example"
 
 
-def _timed(fn, repeat=3):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+_timed = best_of
 
 
 def _peak_mb(who=resource.RUSAGE_SELF) -> float:

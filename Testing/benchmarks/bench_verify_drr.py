@@ -9,23 +9,17 @@ Run: PYTHONPATH=. .venv/bin/python Testing/benchmarks/bench_verify_drr.py
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "totalseg_example"
 sys.path.insert(0, str(ROOT / "Testing"))
 
 
-def _timed(fn, repeat=3):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+_timed = best_of
 
 
 def main() -> None:
