@@ -24,8 +24,8 @@ from .errors import VertebraError
 from .local_grid import LocalGrid, sample_points
 from .masks import VertebraMasks
 from .orientation import initial_axes
-from .pedicles import Pedicle, find_pedicle
-from .plausibility import body_width, mirrored_if_unreliable, plausibility_cautions, plausibility_notes
+from .pedicles import Pedicle, find_pedicle, isthmus_pedicle
+from .plausibility import body_width, consistent_pair, mirrored_if_unreliable, plausibility_cautions, plausibility_notes
 from .processes import TransverseProcess, find_spinous_tip, find_transverse_process
 
 COARSE_STEP_MM = 1.0
@@ -246,12 +246,14 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     for side in SIDES:
         try:
             pedicles[side] = find_pedicle(fine_grid, posterior, fine.canal, side, voxel_mm=voxel_mm, rise=rise,
-                                          level=masks.level)
+                                          level=masks.level, vertebra=fine.vertebra)
         except VertebraError as error:
             failures[side] = str(error)
     if len(failures) == len(SIDES):
         raise VertebraError(failures["left"])
     midline_x = float(fine.body.centre[0])
+    pedicles, isthmus_notes = _second_reading(fine_grid, posterior, fine.vertebra, fine.canal, pedicles, failures,
+                                              rise, masks.level)
     pedicles, mirror_notes = mirrored_if_unreliable(masks.level, pedicles, failures, midline_x)
     # Processes reach far out and back: read them on a coarse grid with the same local coordinates.
     whole = LocalGrid.covering(fine_grid.origin, fine_grid.rotation, points, step=coarse_step, margin_mm=GRID_MARGIN_MM)
@@ -261,7 +263,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     else:
         whole_posterior = whole_vertebra * (whole.axis(1) < fine.canal.front_y)[None, :, None]
     processes = {side: find_transverse_process(whole, whole_posterior, fine.canal, pedicles[side]) for side in SIDES}
-    notes = list(masks.notes) + guess_notes + mirror_notes
+    notes = list(masks.notes) + guess_notes + isthmus_notes + mirror_notes
     for side, tp in processes.items():
         if not tp.found:
             notes.append(f"no {side} transverse process found lateral to the pedicle: its mid-height is taken as the "
@@ -281,6 +283,20 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     return VertebraAnalysis(masks, fine_grid, frame, fine.endplates, fine.body, fine.canal, pedicles, processes,
                             spinous, iterations, tuple(notes), vertebra_values, body_values, width, slices,
                             tuple(cautions))
+
+
+def _second_reading(grid: LocalGrid, posterior, vertebra, canal, pedicles: dict[str, Pedicle], failures, rise: float,
+                    level: str) -> tuple[dict[str, Pedicle], list[str]]:
+    """When the border lines give an implausible or left/right-inconsistent pair, both pedicles read again at their
+    isthmus (isthmus.py); that pair replaces them when it is plausible and consistent, and the notes say so."""
+    if failures or consistent_pair(level, pedicles) or any(p.method == "isthmus" for p in pedicles.values()):
+        return pedicles, []
+    again = {side: isthmus_pedicle(grid, posterior, vertebra, canal, side, rise=rise, level=level) for side in SIDES}
+    if any(p is None for p in again.values()) or not consistent_pair(level, again):
+        return pedicles, []
+    before = ", ".join(f"{side} {p.width:.1f} mm wide, {p.convergence_deg:.0f} degrees" for side, p in
+                       sorted(pedicles.items()))
+    return again, [f"the pedicles' border lines disagreed ({before}); both read again at their isthmus"]
 
 
 def _measure(grid: LocalGrid, masks: VertebraMasks, vertebra_values, body_values) -> _Measures:

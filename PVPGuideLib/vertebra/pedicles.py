@@ -8,6 +8,7 @@ import numpy as np
 
 from .canal import Canal
 from .errors import VertebraError
+from .isthmus import IsthmusReading, read_isthmus
 from .local_grid import LocalGrid
 from .surfaces import column_surfaces, first_rise, fit_common_slope, values_at_heights
 
@@ -104,7 +105,7 @@ class Pedicle:
 
 
 def find_pedicle(grid: LocalGrid, posterior: np.ndarray, canal: Canal, side: str, *, voxel_mm: float,
-                 rise: float = 0.0, level: str = "") -> Pedicle:
+                 rise: float = 0.0, level: str = "", vertebra: np.ndarray | None = None) -> Pedicle:
     """The `side` pedicle from the sampled posterior elements (nx, ny, nz) and the canal.
 
     Its borders are traced on planes across its height: on each, the first bone going out from the canal's
@@ -112,7 +113,8 @@ def find_pedicle(grid: LocalGrid, posterior: np.ndarray, canal: Canal, side: str
     voxels up to COARSE_VOXEL_MM, one slope is fitted to all of them (the pedicle axis), one offset per plane
     and border; the offsets, smoothed over the planes by a parabola, give the borders at the centre height,
     where the pedicle is widest. On coarser CTs, or when that fit is implausible, the pedicle is read at its
-    narrowest section instead (see _narrowest_section).
+    isthmus in the whole vertebra (isthmus.py; when `vertebra` is given), else at the posterior elements'
+    narrowest row (see _narrowest_section).
     """
     s = SIDE_SIGN[side]
     name = f"{level + ' ' if level else ''}{side} pedicle"
@@ -135,6 +137,10 @@ def find_pedicle(grid: LocalGrid, posterior: np.ndarray, canal: Canal, side: str
     if voxel_mm <= COARSE_VOXEL_MM:
         lines = _border_lines(ys, edges, heights, s, max(MIN_EDGE_TOLERANCE_MM, EDGE_TOLERANCE_PER_VOXEL * voxel_mm))
     method = "border lines"
+    if lines is None and vertebra is not None:
+        reading = read_isthmus(grid, vertebra, canal, side, centre_z=centre_z, rise=rise, band_y=band_y)
+        if reading is not None:
+            return pedicle_at_isthmus(reading, side, rise, height)
     if lines is None:
         # Not the last rows before the body: there the pedicle's base flares into the body and the body
         # label cuts it, which looks narrow.
@@ -153,6 +159,25 @@ def find_pedicle(grid: LocalGrid, posterior: np.ndarray, canal: Canal, side: str
     centre_at_isthmus = centre_z + rise * (isthmus_y - band_y)
     return Pedicle(side, float(centre_at_isthmus), float(height), float(slope), float(rise), float(medial_offset),
                    float(lateral_offset), float(isthmus_y), points[0], points[1], method)
+
+
+def isthmus_pedicle(grid: LocalGrid, posterior: np.ndarray, vertebra: np.ndarray, canal: Canal, side: str, *,
+                    rise: float = 0.0, level: str = "") -> Pedicle | None:
+    """The `side` pedicle read at its isthmus in the whole vertebra (isthmus.py); None when it cannot be read."""
+    name = f"{level + ' ' if level else ''}{side} pedicle"
+    centre_z, height, band_y = _centre_height(grid, posterior, canal, SIDE_SIGN[side], name)
+    reading = read_isthmus(grid, vertebra, canal, side, centre_z=centre_z, rise=rise, band_y=band_y)
+    return None if reading is None else pedicle_at_isthmus(reading, side, rise, height)
+
+
+def pedicle_at_isthmus(reading: IsthmusReading, side: str, rise: float, height: float) -> Pedicle:
+    """The Pedicle of an isthmus reading: border lines parallel to its axis through the chord's ends."""
+    slope = reading.slope
+    medial_offset = float(reading.medial[0] - slope * reading.medial[1])
+    lateral_offset = float(reading.lateral[0] - slope * reading.lateral[1])
+    measured_height = reading.height if np.isfinite(reading.height) else height
+    return Pedicle(side, float(reading.centre[2]), float(measured_height), float(slope), float(rise), medial_offset,
+                   lateral_offset, float(reading.centre[1]), 1, 1, "isthmus")
 
 
 def _plausible(slope: float, s: float) -> bool:

@@ -72,6 +72,13 @@ def _width_plausible(level: str, pedicle: Pedicle) -> bool:
     return CAUTION_FACTORS[0] * min(published) <= pedicle.width <= CAUTION_FACTORS[1] * max(published)
 
 
+def consistent_pair(level: str, pedicles: dict[str, Pedicle]) -> bool:
+    """Both pedicles of plausible width and their convergences within MAX_CONVERGENCE_MISMATCH_DEG."""
+    if len(pedicles) != 2 or not all(_width_plausible(level, p) for p in pedicles.values()):
+        return False
+    return abs(pedicles["left"].convergence_deg - pedicles["right"].convergence_deg) <= MAX_CONVERGENCE_MISMATCH_DEG
+
+
 def plausibility_cautions(level: str, pedicles: dict[str, Pedicle], canal: Canal, canal_envelope_mm: float) -> list[str]:
     """SPEC section 5's implausible measurements, each capping the safety verdict at warn (with the reason)."""
     cautions = []
