@@ -63,8 +63,10 @@ def test_body_width_is_the_outline_through_the_centre():
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample not found at {DATA}")
-def test_coarse_scan_lower_lumbar_pedicles_are_reported():
-    """At 3 mm the L4-L5 pedicles merge with their transverse processes (SPEC widths 12.9-18.6 mm)."""
+def test_coarse_scan_pedicles_are_read_without_their_transverse_processes():
+    """At 3 mm the L4-L5 pedicles merge with their transverse processes behind the isthmus (read 23-25 mm at L4
+    before the isthmus reading); read at the isthmus of the whole vertebra they stay under 1.6 x the published
+    width (SPEC widths 8.6-14.05 mm), and any reading beyond is reported."""
     from PVPGuideLib.io.ct_io import read_ct, read_labelmap
     from PVPGuideLib.vertebra import analyse_vertebra, vertebra_from_labels
 
@@ -77,4 +79,4 @@ def test_coarse_scan_lower_lumbar_pedicles_are_reported():
         widths = {side: p.width for side, p in a.pedicles.items()}
         high = 1.6 * {"L1": 8.7, "L4": 14.05}[level]
         assert len(reported) == sum(w > high for w in widths.values()), (level, widths, reported)
-        assert (level == "L4") == bool(reported), (level, widths)
+        assert not reported and all(p.method.startswith("isthmus") for p in a.pedicles.values()), (level, widths)

@@ -289,7 +289,7 @@ def _second_reading(grid: LocalGrid, posterior, vertebra, canal, pedicles: dict[
                     level: str) -> tuple[dict[str, Pedicle], list[str]]:
     """When the border lines give an implausible or left/right-inconsistent pair, both pedicles read again at their
     isthmus (isthmus.py); that pair replaces them when it is plausible and consistent, and the notes say so."""
-    if failures or consistent_pair(level, pedicles) or any(p.method == "isthmus" for p in pedicles.values()):
+    if failures or consistent_pair(level, pedicles) or any(p.method.startswith("isthmus") for p in pedicles.values()):
         return pedicles, []
     again = {side: isthmus_pedicle(grid, posterior, vertebra, canal, side, rise=rise, level=level) for side in SIDES}
     if any(p is None for p in again.values()) or not consistent_pair(level, again):

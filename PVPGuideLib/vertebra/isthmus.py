@@ -1,5 +1,5 @@
-"""A pedicle read at its isthmus: the narrowest section between the body and the lamina, and its axis as the
-direction across which the bone through the isthmus is narrowest (a tube is narrowest across its own axis).
+"""A pedicle read at its isthmus: the narrowest section between the body and the lamina, its axis the line through
+the middles of the rows along the pedicle there, and its width the chord across that axis.
 
 Read on the whole vertebra, not the posterior elements alone: a body segmentation often takes the pedicle's
 base, so the posterior elements alone show a pedicle only where it already flares into the transverse
@@ -24,12 +24,15 @@ ISTHMUS_ROWS_FRACTION = 0.6
 # Each row and chord is read on planes this far (mm) above and below the pedicle's centre height, and the median
 # taken: a lumbar or lower thoracic pedicle is 12-16 mm tall (SPEC section 9), so the planes stay in its core.
 PLANE_OFFSETS_MM = (-2.0, -1.0, 0.0, 1.0, 2.0)
-# Convergence angles tried for the axis (degrees; positive towards the midline going forwards): the published
+# Convergence angles accepted for the axis (degrees; positive towards the midline going forwards): the published
 # T9-L5 range (about 0-30 degrees, Zindrick 1987) with room either side.
-CONVERGENCE_TRIED_DEG = np.arange(-15.0, 45.5, 1.0)
+CONVERGENCE_RANGE_DEG = (-15.0, 45.0)
 # Chords are followed this far either side of the isthmus centre (mm), sampled at half the grid step.
 CHORD_REACH_MM = 30.0
-VERTEX_WINDOW_DEG = 15.0
+# Rows up to this factor of the isthmus width still show the pedicle alone; at least MIN_AXIS_ROWS of them
+# give its axis.
+FLARE = 1.25
+MIN_AXIS_ROWS = 3
 MIN_WIDTH_MM = 2.0
 
 
@@ -49,9 +52,14 @@ class IsthmusReading:
 
 
 def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str, *, centre_z: float,
-                 rise: float = 0.0, band_y: float = 0.0) -> IsthmusReading | None:
+                 rise: float = 0.0, band_y: float = 0.0, parallel: bool = False) -> IsthmusReading | None:
     """The `side` pedicle's isthmus in the sampled whole vertebra (nx, ny, nz), or None when no run of bone
-    beside the canal is found in front of the laminae."""
+    beside the canal is found in front of the laminae.
+
+    parallel: take the axis parallel to the anterior axis instead of reading it (coarse scans: on a pedicle
+    three voxels wide and long the rows' middles step by half a voxel, 1.5 mm, so its direction is not
+    readable); the width is then the row's.
+    """
     s = SIDE_SIGN[side]
     y = grid.axis(1)
     rows = y[(y >= canal.front_y - ISTHMUS_ROWS_FRACTION * canal.depth) & (y <= canal.front_y)]
@@ -66,8 +74,9 @@ def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str,
         z = centre_z + rise * (row - band_y) + np.asarray(PLANE_OFFSETS_MM)
         points = np.stack(np.broadcast_arrays(xs[None, :], row, z[:, None]), axis=-1)
         runs = [_first_run(profile, t) for profile in _values(grid, vertebra, points)]
-        widths.append(np.nanmedian([b - a for a, b in runs]) if runs else np.nan)
-        middles.append(np.nanmedian([0.5 * (a + b) for a, b in runs]))
+        found = [(a, b) for a, b in runs if np.isfinite(a)]
+        widths.append(np.median([b - a for a, b in found]) if found else np.nan)
+        middles.append(np.median([0.5 * (a + b) for a, b in found]) if found else np.nan)
     widths, middles = np.asarray(widths), np.asarray(middles)
     ok = np.isfinite(widths) & (widths >= MIN_WIDTH_MM)
     if not ok.any():
@@ -81,20 +90,20 @@ def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str,
         i = int(np.flatnonzero(ok)[np.argmin(widths[ok])])
     row = float(rows[i])
     centre = np.array([canal.centre[0] + s * middles[i], row, centre_z + rise * (row - band_y)])
-    # The axis: the direction whose chord through the isthmus centre is shortest.
-    chords = np.array([_chord(grid, vertebra, centre, _across(a, s))[0] for a in CONVERGENCE_TRIED_DEG])
-    chords = np.where(np.isfinite(chords), chords, np.inf)
-    k = int(np.argmin(chords))
-    if not np.isfinite(chords[k]):
+    # The axis: the line through the middles of the rows along the pedicle, from the isthmus forwards and
+    # backwards while the rows stay within FLARE of its width (wider rows reach into the body or a process,
+    # whose bone would pull the middles sideways). A row's middle lies on the axis of a straight tube whatever
+    # its direction; the chord across the axis hardly changes near it (1.5 % at 10 degrees), too little to read.
+    along = _along_pedicle(widths, ok, i)
+    if parallel:
+        slope = 0.0
+    elif along.size < MIN_AXIS_ROWS:
         return None
-    # The chord grows as 1/cos of the angle off the axis: flat at its minimum, where a voxel's staircase moves the
-    # shortest chord by many degrees. The vertex of a parabola through the chords within VERTEX_WINDOW_DEG of
-    # the shortest uses them all.
-    near = np.isfinite(chords) & (np.abs(CONVERGENCE_TRIED_DEG - CONVERGENCE_TRIED_DEG[k]) <= VERTEX_WINDOW_DEG)
-    c2, c1, _ = np.polyfit(CONVERGENCE_TRIED_DEG[near], chords[near], 2)
-    angle = float(-c1 / (2.0 * c2)) if c2 > 0 else float(CONVERGENCE_TRIED_DEG[k])
-    if not CONVERGENCE_TRIED_DEG[0] < angle < CONVERGENCE_TRIED_DEG[-1]:
-        return None  # no shortest chord inside the plausible range: this is not a pedicle's section
+    else:
+        slope = float(np.polyfit(rows[along], canal.centre[0] + s * middles[along], 1)[0])
+    angle = float(np.degrees(np.arctan(-s * slope)))
+    if not CONVERGENCE_RANGE_DEG[0] < angle < CONVERGENCE_RANGE_DEG[-1]:
+        return None  # not a pedicle's axis
     across = _across(angle, s)
     width, (a, b) = _chord(grid, vertebra, centre, across)
     if not np.isfinite(width) or width < MIN_WIDTH_MM:
@@ -103,8 +112,20 @@ def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str,
     centre = ends.mean(axis=0)
     medial, lateral = (ends[1], ends[0]) if s < 0 else (ends[0], ends[1])
     height = _vertical_run(grid, vertebra, centre)
-    slope = -s * np.tan(np.radians(angle))
     return IsthmusReading(centre, float(slope), medial, lateral, float(width), float(height), angle)
+
+
+def _along_pedicle(widths: np.ndarray, ok: np.ndarray, i: int) -> np.ndarray:
+    """Indices of the rows next to row i (both ways, contiguous) whose width stays within FLARE of row i's."""
+    limit = FLARE * widths[i]
+    good = ok & (widths <= limit)
+    lo = i
+    while lo - 1 >= 0 and good[lo - 1]:
+        lo -= 1
+    hi = i
+    while hi + 1 < widths.size and good[hi + 1]:
+        hi += 1
+    return np.arange(lo, hi + 1)
 
 
 def _across(convergence_deg: float, s: float) -> np.ndarray:

@@ -138,7 +138,8 @@ def find_pedicle(grid: LocalGrid, posterior: np.ndarray, canal: Canal, side: str
         lines = _border_lines(ys, edges, heights, s, max(MIN_EDGE_TOLERANCE_MM, EDGE_TOLERANCE_PER_VOXEL * voxel_mm))
     method = "border lines"
     if lines is None and vertebra is not None:
-        reading = read_isthmus(grid, vertebra, canal, side, centre_z=centre_z, rise=rise, band_y=band_y)
+        reading = read_isthmus(grid, vertebra, canal, side, centre_z=centre_z, rise=rise, band_y=band_y,
+                               parallel=voxel_mm > COARSE_VOXEL_MM)
         if reading is not None:
             return pedicle_at_isthmus(reading, side, rise, height)
     if lines is None:
@@ -176,8 +177,9 @@ def pedicle_at_isthmus(reading: IsthmusReading, side: str, rise: float, height: 
     medial_offset = float(reading.medial[0] - slope * reading.medial[1])
     lateral_offset = float(reading.lateral[0] - slope * reading.lateral[1])
     measured_height = reading.height if np.isfinite(reading.height) else height
+    method = "isthmus" if slope != 0.0 else "isthmus, axis parallel to the anterior axis (coarse scan)"
     return Pedicle(side, float(reading.centre[2]), float(measured_height), float(slope), float(rise), medial_offset,
-                   lateral_offset, float(reading.centre[1]), 1, 1, "isthmus")
+                   lateral_offset, float(reading.centre[1]), 1, 1, method)
 
 
 def _plausible(slope: float, s: float) -> bool:
