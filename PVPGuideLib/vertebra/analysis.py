@@ -277,7 +277,9 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
                      "to find the canal")
     width = body_width(fine_grid, fine.body_values, fine.body.centre[1])
     notes += plausibility_notes(masks.level, pedicles, width, fine.canal)
-    slices = canal_slices(fine_grid, fine.vertebra, fine.canal)
+    # A segmentation's bone surface is uncertain by about one voxel (partial volume at the border, automatic
+    # labels): in an open slice only bone deeper than the coarsest voxel is surely not canal.
+    slices = canal_slices(fine_grid, fine.vertebra, fine.canal, bone_uncertainty_mm=float(np.max(ct.spacing)))
     cautions = plausibility_cautions(masks.level, pedicles, fine.canal, slices.envelope_width) + mirror_notes
     spinous = find_spinous_tip(whole, whole_posterior, fine.canal)
     return VertebraAnalysis(masks, fine_grid, frame, fine.endplates, fine.body, fine.canal, pedicles, processes,

@@ -23,7 +23,7 @@ class CanalSlices:
     (canal.hole), with its lateral recesses. Where the ring is open (above or below the pedicles, where the
     canal opens into the foramina) no hole bounds it: the canal there is taken as the envelope of every closed
     slice's hole, the widest the canal was seen (an open slice cannot be measured, so the larger canal is
-    assumed). Beyond the grid's top and bottom the end slices continue (the canal runs on).
+    assumed), less that slice's own bone. Beyond the grid's top and bottom the end slices continue (the canal runs on).
     """
 
     grid: LocalGrid
@@ -46,8 +46,12 @@ class CanalSlices:
         return np.where(beyond > 0.0, np.maximum(beyond, value - beyond), value)
 
 
-def canal_slices(grid: LocalGrid, vertebra: np.ndarray, canal: Canal) -> CanalSlices:
-    """The per-slice canal of a sampled vertebra (nx, ny, nz) around the canal found in its projection."""
+def canal_slices(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, *, bone_uncertainty_mm: float = 0.0) -> CanalSlices:
+    """The per-slice canal of a sampled vertebra (nx, ny, nz) around the canal found in its projection.
+
+    bone_uncertainty_mm: how far a bone surface may lie inside the segmented bone (the analysis uses the scan's
+    coarsest voxel): in an open slice only bone deeper than this is known not to be canal.
+    """
     solid = vertebra >= LEVEL
     seed = canal.hole
     radius = canal.closing_mm / grid.step
@@ -65,7 +69,9 @@ def canal_slices(grid: LocalGrid, vertebra: np.ndarray, canal: Canal) -> CanalSl
             holes[:, :, k] = np.isin(labels, keep)
             closed[k] = True
     envelope = holes.any(axis=2) | seed
-    holes[:, :, ~closed] = envelope[:, :, None]
+    # An open slice's canal is unmeasured, so the widest canal seen is assumed there; but a canal is a hole, never
+    # bone: where the slice surely has bone (its pedicles, at the needle's height) there is no canal.
+    holes[:, :, ~closed] = envelope[:, :, None] & ~_sure_bone(solid, envelope, grid.step, bone_uncertainty_mm)[:, :, ~closed]
     holes |= seed[:, :, None]  # the narrowest section is free of bone at every height
     step = grid.step
     # The distance matters near the canal only: it is computed over the canal's columns plus FIELD_MARGIN_MM
@@ -82,3 +88,19 @@ def canal_slices(grid: LocalGrid, vertebra: np.ndarray, canal: Canal) -> CanalSl
     columns = np.flatnonzero(envelope.any(axis=1))
     width = float((columns[-1] - columns[0] + 1) * step) if columns.size else 0.0
     return CanalSlices(grid, signed, int(closed.sum()), int((~closed).sum()), width, (x0, y0))
+
+
+def _sure_bone(solid: np.ndarray, envelope: np.ndarray, step: float, uncertainty_mm: float) -> np.ndarray:
+    """Bone more than uncertainty_mm inside the segmented bone, over the envelope's columns (False elsewhere)."""
+    sure = np.zeros_like(solid)
+    ix, iy = np.nonzero(envelope)
+    if ix.size == 0:
+        return sure
+    pad = int(np.ceil(uncertainty_mm / step)) + 1
+    x0, y0 = max(int(ix.min()) - pad, 0), max(int(iy.min()) - pad, 0)
+    x1, y1 = min(int(ix.max()) + pad + 1, solid.shape[0]), min(int(iy.max()) + pad + 1, solid.shape[1])
+    part = solid[x0:x1, y0:y1]
+    # Distance of each bone sample to the nearest non-bone sample: beyond the uncertainty it is surely bone.
+    depth = ndimage.distance_transform_edt(part, sampling=step) - 0.5 * step
+    sure[x0:x1, y0:y1] = part & (depth > uncertainty_mm)
+    return sure
