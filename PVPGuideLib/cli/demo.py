@@ -73,8 +73,8 @@ def run(args) -> int:
     steps.start("predicting the cement")
     labels, parts = phantom.labels.voxels, phantom.parts.voxels
     vertebra = labels == truth["label"]
-    trajectory = add_cement_prediction(trajectory, phantom.ct, vertebra & (parts == BODY_PART), volume_ml=args.cement_volume,
-                          posterior_mask=vertebra & (parts == POSTERIOR_PART))
+    trajectory = add_cement_prediction(trajectory, phantom.ct, vertebra & (parts == BODY_PART),
+                                       volume_ml=args.cement_volume, posterior_mask=vertebra & (parts == POSTERIOR_PART))
     plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge)
     level_names = {int(v["label"]): name for name, v in sorted(phantom.truth["levels"].items())}
     plan = plan.with_artifacts(vertebra_labels=(phantom.labels, level_names))
