@@ -46,12 +46,12 @@ def test_plan_time_plate_gets_printer_estimates(tmp_path):
     trajectory = plan_trajectory(phantom.ct, skin, b=level["plans"]["left"]["B"], c=level["plans"]["left"]["C"],
                                  side="left", level="L1", landmarks=landmarks_from_truth(level))
     sliced = build_plan(phantom.ct, skin, [trajectory], needle_gauge=11)
-    add_guide_plates(sliced, tmp_path / "on", slicing=True)
+    sliced = add_guide_plates(sliced, tmp_path / "on", slicing=True)
     printed = sliced.trajectories[0].sections["guide"]["print"]
     assert printed["sliced"] is True and printed["slicer"] == "PrusaSlicer", printed
     # A solid PLA plate of a few cm3 prints in minutes to hours, never in no time.
     assert printed["print_time_s"] > 60 and printed["filament_mm"] > 0, printed
     unsliced = build_plan(phantom.ct, skin, [trajectory], needle_gauge=11)
-    add_guide_plates(unsliced, tmp_path / "off", slicing=False)
+    unsliced = add_guide_plates(unsliced, tmp_path / "off", slicing=False)
     off = unsliced.trajectories[0].sections["guide"]["print"]
     assert off["sliced"] is False and "not sliced" in off["message"] and off["orientation"] == printed["orientation"]

@@ -119,11 +119,11 @@ def test_a_command_line_plan_with_cement_opens_with_the_panel_restored(phantom, 
     trajectory = plan_trajectory(phantom.ct, skin, b=b, c=c, side="right", level=level,
                                  landmarks=landmarks_from_truth(truth))
     vertebra = phantom.labels.voxels == truth["label"]
-    add_cement_prediction(trajectory, phantom.ct, vertebra & (phantom.parts.voxels == 1), volume_ml=3.5,
-                          posterior_mask=vertebra & (phantom.parts.voxels == 2))
+    trajectory = add_cement_prediction(trajectory, phantom.ct, vertebra & (phantom.parts.voxels == 1), volume_ml=3.5,
+                                       posterior_mask=vertebra & (phantom.parts.voxels == 2))
     plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=10)
-    plan.artifacts["vertebra_labels"] = (phantom.labels, {int(v["label"]): name
-                                                          for name, v in phantom.truth["levels"].items()})
+    plan = plan.with_artifacts(vertebra_labels=(phantom.labels, {int(v["label"]): name
+                                                                 for name, v in phantom.truth["levels"].items()}))
     data = plan_to_json(plan)
     path = save_plan_scene(plan, data, tmp_path / "plan.mrb")
 

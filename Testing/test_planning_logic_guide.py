@@ -131,8 +131,9 @@ def test_a_command_line_plan_with_a_guide_opens_with_the_plate_adopted(phantom, 
     skin = skin_surface(phantom.ct)
     trajectory = plan_trajectory(phantom.ct, skin, b=b, c=c, side="left", level=level,
                                  landmarks=landmarks_from_truth(phantom.truth["levels"][level]))
-    plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=13)
-    assert add_guide_plates(plan, tmp_path / "cli", coordinate_system="RAS") == []
+    unguided = build_plan(phantom.ct, skin, [trajectory], needle_gauge=13)
+    plan = add_guide_plates(unguided, tmp_path / "cli", coordinate_system="RAS")
+    assert plan.warnings == unguided.warnings  # the plate added no warning
     data = plan_to_json(plan)
     logic = PlanningLogic(load_scene_bundle(save_plan_scene(plan, data, tmp_path / "cli" / "plan.mrb")))
     settings = logic.settings()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..cement import DEFAULT_PLANNED_VOLUME_ML
 from ..core.geometry import SIDES
 from ..core.progress import Steps
@@ -75,12 +73,12 @@ def run(args) -> int:
     steps.start("predicting the cement")
     labels, parts = phantom.labels.voxels, phantom.parts.voxels
     vertebra = labels == truth["label"]
-    add_cement_prediction(trajectory, phantom.ct, vertebra & (parts == BODY_PART), volume_ml=args.cement_volume,
-                          posterior_mask=vertebra & (parts == POSTERIOR_PART))
+    trajectory = add_cement_prediction(trajectory, phantom.ct, vertebra & (parts == BODY_PART),
+                                       volume_ml=args.cement_volume, posterior_mask=vertebra & (parts == POSTERIOR_PART))
     plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge)
     level_names = {int(v["label"]): name for name, v in sorted(phantom.truth["levels"].items())}
-    plan.artifacts["vertebra_labels"] = (phantom.labels, level_names)
+    plan = plan.with_artifacts(vertebra_labels=(phantom.labels, level_names))
     steps.start("building the guide plate")
-    plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))
+    plan = add_guide_plates(plan, out)
     return write_and_summarise(args, plan, out, steps, ct_path="sample/ct.nrrd",
                                written=f"{out / 'plan.json'}, {out / 'plan.mrb'} and the phantom in {out / 'sample'}")

@@ -65,17 +65,20 @@ def ct_path_for_plan(ct_path: str, stage: Path) -> str:
     return Path(os.path.relpath(os.path.abspath(ct_path), os.path.realpath(folder))).as_posix()
 
 
-def _write_cement_pictures(plan: Plan, out: Path) -> None:
-    """AP and lateral projections of each predicted cement, named in the trajectory's cement section."""
+def _write_cement_pictures(plan: Plan, out: Path) -> Plan:
+    """The plan with AP and lateral projections of each predicted cement written and named in its cement section."""
     from ..cement import write_projection_pngs
     from ..planning.plan_cement import cement_file_prefix
 
+    trajectories = []
     for t in plan.trajectories:
         scores = t.artifacts.get("cement_scores")
-        if scores is None:
-            continue
-        paths = write_projection_pngs(scores, out, prefix=cement_file_prefix(t))
-        t.sections["cement"]["projections"] = {view: path.name for view, path in sorted(paths.items())}
+        if scores is not None:
+            paths = write_projection_pngs(scores, out, prefix=cement_file_prefix(t))
+            projections = {view: path.name for view, path in sorted(paths.items())}
+            t = t.with_sections(cement={**t.sections["cement"], "projections": projections})
+        trajectories.append(t)
+    return plan.with_trajectories(trajectories)
 
 
 def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=None, extra_scene_nodes=None,
@@ -89,7 +92,7 @@ def write_plan_outputs(plan: Plan, out_dir, *, ct_path: str | None, progress=Non
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write_cement_pictures(plan, out)
+    plan = _write_cement_pictures(plan, out)
     data = plan_to_json(plan, ct_path=ct_path)
     data["outputs"] = {"plan_json": "plan.json", "scene": "plan.mrb"}
     if report:

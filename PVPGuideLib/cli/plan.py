@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import numpy as np
 
@@ -122,36 +121,38 @@ def run(args) -> int:
 
         plan = attach_grid(plan, grid)
     if label_map is not None:
-        plan.artifacts["vertebra_labels"] = label_map
         from ..fracture.plan_section import fracture_sections
 
-        plan.sections["fracture"] = fracture_sections(ct, args, analyses, out)
+        plan = plan.with_artifacts(vertebra_labels=label_map)
+        plan = plan.with_sections(fracture=fracture_sections(ct, args, analyses, out))
     if not args.no_cement and analyses:
         steps.start("predicting the cement")
-        _add_cement(plan, analyses, args.cement_volume)
+        plan = _add_cement(plan, analyses, args.cement_volume)
     if analyses:
         from ..drr.plan_section import add_c_arm_views
 
-        add_c_arm_views(plan, analyses, out)
+        plan = add_c_arm_views(plan, analyses, out)
     if not args.no_guide:
         steps.start("building the guide plate")
-        plan = replace(plan, warnings=plan.warnings + tuple(add_guide_plates(plan, out)))
+        plan = add_guide_plates(plan, out)
     return write_and_summarise(args, plan, out, steps, ct_path=str(args.ct),
                                written=f"{out / 'plan.json'}, {out / 'plan.mrb'} and {out / 'report.html'}")
 
 
-def _add_cement(plan, analyses, volume_ml: float) -> None:
-    """Predicted cement for every trajectory whose vertebra was analysed (SPEC section 6)."""
+def _add_cement(plan, analyses, volume_ml: float):
+    """The plan with the predicted cement of every trajectory whose vertebra was analysed (SPEC section 6)."""
     by_level = {a.level: a for a in analyses}
     masks = {}
+    trajectories = []
     for t in plan.trajectories:
         analysis = by_level.get(t.level) or (analyses[0] if len(analyses) == 1 else None)
-        if analysis is None:
-            continue
-        if id(analysis) not in masks:
-            masks[id(analysis)] = body_masks_from_analysis(analysis)
-        body, posterior = masks[id(analysis)]
-        add_cement_prediction(t, plan.ct, body, volume_ml=volume_ml, posterior_mask=posterior)
+        if analysis is not None:
+            if id(analysis) not in masks:
+                masks[id(analysis)] = body_masks_from_analysis(analysis)
+            body, posterior = masks[id(analysis)]
+            t = add_cement_prediction(t, plan.ct, body, volume_ml=volume_ml, posterior_mask=posterior)
+        trajectories.append(t)
+    return plan.with_trajectories(trajectories)
 
 
 def _analyses(ct, args, levels, labels, manual):
@@ -214,11 +215,11 @@ def _manual_plan(ct, skin, args, levels, analyses):
     if analysis is not None:
         safety = check_safety(analysis, a=trajectory.a, b=args.b, c=args.c, side=trajectory.side,
                               needle_gauge=args.needle_gauge)
-        trajectory.sections["safety"] = safety.to_json()
+        trajectory = trajectory.with_sections(safety=safety.to_json())
         if safety.verdict == "fail":
             warnings.append(f"{level or 'level ?'} {trajectory.side}: the path FAILS safety checks "
                             f"({', '.join(safety.to_json()['failed'])}); it is kept as given")
     plan = build_plan(ct, skin, [trajectory], needle_gauge=args.needle_gauge, warnings=warnings)
     if analysis is not None:
-        plan.sections["vertebrae"] = {analysis.level or "0": analysis.to_json()}
+        plan = plan.with_sections(vertebrae={analysis.level or "0": analysis.to_json()})
     return plan

@@ -15,15 +15,17 @@ def c_arm_file_name(level: str, side: str, view: str) -> str:
     return f"{level or 'level'}_{side}_c_arm_{view}.png"
 
 
-def add_c_arm_views(plan, analyses, out_dir) -> None:
-    """True AP and lateral DRRs of the planning CT in each analysed vertebra's frame, with the planned needle, the
-    classic checkpoint and the predicted cement; written as PNGs, named in t.sections['c_arm'] (DRRs kept in
-    t.artifacts['drr'] for the scene)."""
+def add_c_arm_views(plan, analyses, out_dir):
+    """The plan with true AP and lateral DRRs of the planning CT in each analysed vertebra's frame, with the planned
+    needle, the classic checkpoint and the predicted cement; written as PNGs, named in t.sections['c_arm'] (DRRs
+    kept in t.artifacts['drr'] for the scene)."""
     by_level = {a.level: a for a in analyses}
     out = Path(out_dir)
+    trajectories = []
     for t in plan.trajectories:
         analysis = by_level.get(t.level) or (analyses[0] if len(analyses) == 1 else None)
         if analysis is None:
+            trajectories.append(t)
             continue
         section = {"pictures": {}, "views": {}}
         try:
@@ -46,5 +48,5 @@ def add_c_arm_views(plan, analyses, out_dir) -> None:
             section["views"][view] = {"origin": [float(x) for x in drr.origin], "u_axis": [float(x) for x in drr.u_axis],
                                       "v_axis": [float(x) for x in drr.v_axis], "pixel_mm": drr.pixel_mm}
             drrs[view] = drr
-        t.sections["c_arm"] = section
-        t.artifacts["drr"] = drrs
+        trajectories.append(t.with_sections(c_arm=section).with_artifacts(drr=drrs))
+    return plan.with_trajectories(trajectories)

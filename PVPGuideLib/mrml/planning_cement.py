@@ -133,7 +133,7 @@ def predict_cement(state, volume_ml: float | None = None, *, body_segment_id: st
     try:
         body, posterior, body_source = vertebra_masks(segmentation, segment_id, ct, body_segment_id=body_segment_id)
         steps.start("predicting the cement")
-        add_cement_prediction(t, ct, body, volume_ml=float(volume_text), posterior_mask=posterior)
+        t = add_cement_prediction(t, ct, body, volume_ml=float(volume_text), posterior_mask=posterior)
     except CementError as error:
         raise ValueError(f"the cement cannot be predicted: {error}") from error
     section = json.loads(json.dumps(t.sections["cement"], sort_keys=True, allow_nan=False))
@@ -194,7 +194,7 @@ def cement_scores(state, ct: CTVolume):
         segmentation, _ = state.vertebra_segment()
         body, posterior, _ = vertebra_masks(segmentation, inputs["vertebra_segment"], ct,
                                             body_segment_id=inputs["body_segment"])
-        add_cement_prediction(t, ct, body, volume_ml=inputs["volume_ml"], posterior_mask=posterior)
+        t = add_cement_prediction(t, ct, body, volume_ml=inputs["volume_ml"], posterior_mask=posterior)
     except (CementError, KeyError, ValueError) as error:
         return None, f"the cement prediction could not be repeated ({error}); {redo}"
     if json.dumps(t.sections["cement"], sort_keys=True, allow_nan=False) != text:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 
@@ -24,8 +26,16 @@ class VertebraLandmarks:
     spinous_tip: np.ndarray | None = None
 
 
+def _freeze(obj, *names: str) -> None:
+    """Store the named fields as read-only views over copies, so that in-place changes raise (attach with with_*)."""
+    for name in names:
+        object.__setattr__(obj, name, MappingProxyType(dict(getattr(obj, name))))
+
+
 @dataclass(frozen=True, eq=False)
 class Trajectory:
+    """One planned path; frozen: sections and artifacts are attached by with_sections/with_artifacts (new objects)."""
+
     level: str
     side: str
     a: np.ndarray | None
@@ -40,21 +50,56 @@ class Trajectory:
     landmarks: VertebraLandmarks
     warnings: tuple[str, ...] = ()
     # Later capabilities (safety, cement, guide) attach their JSON sections here by name...
-    sections: dict = field(default_factory=dict)
+    sections: Mapping = field(default_factory=dict)
     # ...and what is not JSON (cement mask and scores, meshes) here, for the scene and the pictures.
-    artifacts: dict = field(default_factory=dict)
+    artifacts: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        _freeze(self, "sections", "artifacts")
+
+    def with_sections(self, **sections) -> Trajectory:
+        """A copy with these plan.json sections attached (a name already there keeps its place in plan.json)."""
+        return replace(self, sections={**self.sections, **sections})
+
+    def with_artifacts(self, **artifacts) -> Trajectory:
+        """A copy with these non-JSON results (masks, scores, meshes, DRRs) attached."""
+        return replace(self, artifacts={**self.artifacts, **artifacts})
 
 
 @dataclass(frozen=True, eq=False)
 class Plan:
+    """The CT, the skin and the trajectories; frozen like Trajectory (attach with the with_* methods)."""
+
     ct: CTVolume
     skin: SkinSurface | None
     needle_gauge: int
     trajectories: tuple[Trajectory, ...]
     warnings: tuple[str, ...] = ()
     grid: SkinGrid | None = None
-    sections: dict = field(default_factory=dict)
-    artifacts: dict = field(default_factory=dict)
+    sections: Mapping = field(default_factory=dict)
+    artifacts: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "trajectories", tuple(self.trajectories))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        _freeze(self, "sections", "artifacts")
+
+    def with_sections(self, **sections) -> Plan:
+        """A copy with these top-level plan.json sections attached (a name already there keeps its place in plan.json)."""
+        return replace(self, sections={**self.sections, **sections})
+
+    def with_artifacts(self, **artifacts) -> Plan:
+        """A copy with these non-JSON results (label map, guide meshes) attached."""
+        return replace(self, artifacts={**self.artifacts, **artifacts})
+
+    def with_trajectories(self, trajectories) -> Plan:
+        """A copy with these trajectories (each usually a with_* copy of the plan's own)."""
+        return replace(self, trajectories=tuple(trajectories))
+
+    def with_warnings(self, warnings) -> Plan:
+        """A copy with these warnings added after the plan's own."""
+        return replace(self, warnings=self.warnings + tuple(warnings))
 
     @property
     def needle_outer_diameter_mm(self) -> float:

@@ -11,16 +11,16 @@ from .plan import Trajectory
 
 
 def add_cement_prediction(trajectory: Trajectory, ct: CTVolume, body_mask: np.ndarray, *,
-                          volume_ml: float = DEFAULT_PLANNED_VOLUME_ML, posterior_mask: np.ndarray | None = None) -> None:
-    """Predict the spread from C (channel back to B), score it against the conventional path, attach both.
+                          volume_ml: float = DEFAULT_PLANNED_VOLUME_ML, posterior_mask: np.ndarray | None = None
+                          ) -> Trajectory:
+    """The trajectory with the spread predicted from C (channel back to B) and scored against the conventional path.
 
     The vertebra frame of the trajectory is used when known, else derived from the masks.
     """
     planned = plan_cement(ct, body_mask, side=trajectory.side, c=trajectory.c, b=trajectory.b,
                           frame=trajectory.landmarks.frame, posterior_mask=posterior_mask, volume_ml=volume_ml)
-    trajectory.sections["cement"] = planned.section
-    trajectory.artifacts["cement_mask"] = planned.prediction.mask
-    trajectory.artifacts["cement_scores"] = planned.scores
+    return trajectory.with_sections(cement=planned.section).with_artifacts(cement_mask=planned.prediction.mask,
+                                                                           cement_scores=planned.scores)
 
 
 def cement_file_prefix(trajectory: Trajectory) -> str:

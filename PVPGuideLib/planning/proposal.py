@@ -335,8 +335,7 @@ def plan_side(ct: CTVolume, skin: SkinSurface | None, analysis: VertebraAnalysis
     thin = _thin_body_note(analysis, points, safety)
     if thin:
         points = replace(points, notes=points.notes + (thin,))
-    trajectory.sections["safety"] = safety.to_json()
-    trajectory.sections["proposal"] = points.to_json()
+    trajectory = trajectory.with_sections(safety=safety.to_json(), proposal=points.to_json())
     return SideProposal(points, trajectory, safety)
 
 
@@ -529,10 +528,10 @@ def propose_plan(ct: CTVolume, skin: SkinSurface | None, analyses, *, side: str 
     # One gauge for the plan (the guide's bore): the one every level uses, else the requested one (notes say which).
     plan_gauge = chosen_gauges.pop() if len(chosen_gauges) == 1 else needle_gauge
     plan = build_plan(ct, skin, trajectories, needle_gauge=plan_gauge, warnings=notes)
-    plan.sections["proposal"] = {"method": "SPEC section 3 rules (docs/automatic-planning.md)", "side_request": side,
-                                 "levels": {lp.analysis.level or str(n): lp.to_json() for n, lp in enumerate(levels)}}
-    plan.sections["vertebrae"] = {lp.analysis.level or str(n): lp.analysis.to_json() for n, lp in enumerate(levels)}
-    return plan
+    return plan.with_sections(
+        proposal={"method": "SPEC section 3 rules (docs/automatic-planning.md)", "side_request": side,
+                  "levels": {lp.analysis.level or str(n): lp.to_json() for n, lp in enumerate(levels)}},
+        vertebrae={lp.analysis.level or str(n): lp.analysis.to_json() for n, lp in enumerate(levels)})
 
 
 @dataclass(frozen=True, eq=False)
