@@ -55,19 +55,18 @@ def canal_slices(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, *, bone_un
     solid = vertebra >= LEVEL
     seed = canal.hole
     radius = canal.closing_mm / grid.step
-    holes = np.zeros(solid.shape, dtype=bool)
-    closed = np.zeros(solid.shape[2], dtype=bool)
-    for k in range(solid.shape[2]):
-        ring = _closed(solid[:, :, k], radius)
-        free = ndimage.binary_fill_holes(ring) & ~ring
-        labels, count = ndimage.label(free)
-        if not count:
-            continue
-        keep = np.unique(labels[seed & free])
-        keep = keep[keep > 0]
-        if keep.size:
-            holes[:, :, k] = np.isin(labels, keep)
-            closed[k] = True
+    ring = solid if radius <= 0 else np.stack([_closed(solid[:, :, k], radius) for k in range(solid.shape[2])], axis=2)
+    # Every slice at once: the free space's pieces within each slice (a structure without neighbours along z);
+    # a piece touching the slice's border is outside the ring, one holding the narrowest section is the canal.
+    in_slice = np.zeros((3, 3, 3), dtype=bool)
+    in_slice[:, :, 1] = ndimage.generate_binary_structure(2, 1)
+    free = ~ring
+    labels, _ = ndimage.label(free, structure=in_slice)
+    outside = np.unique(np.concatenate([labels[0].ravel(), labels[-1].ravel(), labels[:, 0].ravel(),
+                                        labels[:, -1].ravel()]))
+    keep = np.setdiff1d(np.unique(labels[seed[:, :, None] & free]), outside)
+    holes = np.isin(labels, keep[keep > 0])
+    closed = holes.any(axis=(0, 1))
     envelope = holes.any(axis=2) | seed
     # An open slice's canal is unmeasured, so the widest canal seen is assumed there; but a canal is a hole, never
     # bone: where the slice surely has bone (its pedicles, at the needle's height) there is no canal.
