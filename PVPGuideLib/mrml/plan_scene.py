@@ -79,7 +79,7 @@ def _add_guide_models(scene, params, plan: Plan) -> None:
     """One model node per guide plate (a bilateral plate is shared by its two trajectories)."""
     added = {}
     for t in plan.trajectories:
-        mesh = t.artifacts.get("guide_mesh") or plan.artifacts.get("guide_meshes", {}).get((t.level, t.side))
+        mesh = plan.artifacts.get("guide_meshes", {}).get((t.level, t.side))
         section = t.sections.get("guide") or {}
         if mesh is None or not section.get("stl"):
             continue
