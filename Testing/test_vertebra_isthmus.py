@@ -102,3 +102,25 @@ def test_no_pedicle_gives_no_reading():
     gx = grid.axis(0)
     values[gx < -CANAL_HALF_WIDTH + 0.5] = 0.0  # nothing left of the canal
     assert read_isthmus(grid, values, canal, "left", centre_z=0.0) is None
+
+
+def test_disagreeing_border_lines_are_replaced_by_a_consistent_isthmus_pair():
+    """SPEC 5 (left against right): border lines 20 degrees apart are read again at the isthmus; the constructed
+    pedicles (both 12 degrees) agree there, so that pair is used and the notes say so."""
+    from PVPGuideLib.vertebra.analysis import _second_reading
+    from PVPGuideLib.vertebra.pedicles import Pedicle
+
+    grid, values, canal = _setup(0.5)
+    posterior = values * (grid.axis(1) < FRONT_Y)[None, :, None]
+    wrong = {"left": Pedicle("left", 0.0, 14.0, np.tan(np.radians(20.0)), 0.0, -11.0, -20.0, -25.0, 50, 50),
+             "right": Pedicle("right", 0.0, 14.0, 0.0, 0.0, 11.0, 20.0, -25.0, 50, 50)}
+    pedicles, notes = _second_reading(grid, posterior, values, canal, wrong, {}, 0.0, "L3")
+    assert notes and "read again at their isthmus" in notes[0]
+    for p in pedicles.values():
+        assert p.method == "isthmus"
+        assert p.convergence_deg == pytest.approx(CONVERGENCE, abs=3.0)
+        assert p.width == pytest.approx(WIDTH, abs=0.6)
+    # A consistent pair is kept as it was read.
+    same, none = _second_reading(grid, posterior, values, canal, {**wrong, "left": Pedicle(
+        "left", 0.0, 14.0, 0.0, 0.0, -11.0, -20.0, -25.0, 50, 50)}, {}, 0.0, "L3")
+    assert none == [] and all(p.method == "border lines" for p in same.values())
