@@ -32,8 +32,20 @@ def _freeze(obj, *names: str) -> None:
         object.__setattr__(obj, name, MappingProxyType(dict(getattr(obj, name))))
 
 
+class _Attached:
+    """with_sections / with_artifacts of the frozen Trajectory and Plan: each returns a new object."""
+
+    def with_sections(self, **sections):
+        """A copy with these plan.json sections attached (a name already there keeps its place in plan.json)."""
+        return replace(self, sections={**self.sections, **sections})
+
+    def with_artifacts(self, **artifacts):
+        """A copy with these non-JSON results (masks, scores, meshes, DRRs) attached."""
+        return replace(self, artifacts={**self.artifacts, **artifacts})
+
+
 @dataclass(frozen=True, eq=False)
-class Trajectory:
+class Trajectory(_Attached):
     """One planned path; frozen: sections and artifacts are attached by with_sections/with_artifacts (new objects)."""
 
     level: str
@@ -58,17 +70,10 @@ class Trajectory:
         object.__setattr__(self, "warnings", tuple(self.warnings))
         _freeze(self, "sections", "artifacts")
 
-    def with_sections(self, **sections) -> Trajectory:
-        """A copy with these plan.json sections attached (a name already there keeps its place in plan.json)."""
-        return replace(self, sections={**self.sections, **sections})
-
-    def with_artifacts(self, **artifacts) -> Trajectory:
-        """A copy with these non-JSON results (masks, scores, meshes, DRRs) attached."""
-        return replace(self, artifacts={**self.artifacts, **artifacts})
 
 
 @dataclass(frozen=True, eq=False)
-class Plan:
+class Plan(_Attached):
     """The CT, the skin and the trajectories; frozen like Trajectory (attach with the with_* methods)."""
 
     ct: CTVolume
@@ -84,14 +89,6 @@ class Plan:
         object.__setattr__(self, "trajectories", tuple(self.trajectories))
         object.__setattr__(self, "warnings", tuple(self.warnings))
         _freeze(self, "sections", "artifacts")
-
-    def with_sections(self, **sections) -> Plan:
-        """A copy with these top-level plan.json sections attached (a name already there keeps its place in plan.json)."""
-        return replace(self, sections={**self.sections, **sections})
-
-    def with_artifacts(self, **artifacts) -> Plan:
-        """A copy with these non-JSON results (label map, guide meshes) attached."""
-        return replace(self, artifacts={**self.artifacts, **artifacts})
 
     def with_trajectories(self, trajectories) -> Plan:
         """A copy with these trajectories (each usually a with_* copy of the plan's own)."""
