@@ -15,7 +15,7 @@ END_DEG = 60.0
 # The arc is sampled every ARC_STEP_DEG (each facet of the fillet turns by that much), the border every
 # BORDER_STEP_MM at most.
 ARC_STEP_DEG = 7.5
-BORDER_STEP_MM = 1.0
+BORDER_STEP_MM = 2.0
 _ABOVE_MM = 2.0  # the cutter reaches this far above the outer surface
 _OUTSIDE_MM = 0.05  # ... and this far outside the border (the side wall is not a face of both)
 _PAST_MM, _CLEAR_MM = 0.3, 0.25  # its inner edge: this far past the radius, this high above the surface
