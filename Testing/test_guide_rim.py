@@ -66,5 +66,15 @@ def test_the_rim_is_rounded_where_a_sharp_rim_turns_a_right_angle(plates):
 def test_the_rounded_plate_keeps_every_check(plates):
     for result in plates.values():
         assert result.passes and result.min_wall_mm >= 1.5 and result.fit_deviation_mm <= 0.1
+    assert not any("rim" in w for w in plates[1.5].warnings), plates[1.5].warnings
     # The rounding takes material off the top edge only: a quarter-round-like strip along the border.
     assert plates[0.0].volume_mm3 - 300.0 < plates[1.5].volume_mm3 < plates[0.0].volume_mm3
+
+
+def test_a_border_narrower_than_the_fillet_is_left_sharp_not_folded():
+    from PVPGuideLib.guide.rim import _inward_miters, _is_simple, _profile, _resampled
+
+    depths, _ = _profile(1.5)
+    for width, simple in ((10.0, True), (2.0, False)):  # the rings reach 1.8 mm in: a 2 mm strip turns inside out
+        strip = _resampled(np.array([[0.0, 0.0], [30.0, 0.0], [30.0, width], [0.0, width]]), 2.0)
+        assert all(_is_simple(strip + d * _inward_miters(strip), strip) for d in depths) is simple

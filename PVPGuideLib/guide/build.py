@@ -294,7 +294,10 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
                                          trajectories, entries_uv, options, warnings)
     clock.lap("features")
 
-    rim = rim_cutter(fit, outline, options.rim_radius_mm, keep=features.union_2d(feet).offset(1.0))
+    rim, sharp = rim_cutter(fit, outline, options.rim_radius_mm, keep=features.union_2d(feet).offset(1.0))
+    if sharp:
+        warnings.append(f"{sharp} border(s) of the plate turn too sharply for the {options.rim_radius_mm:g} mm rim "
+                        "rounding: their edge was left sharp")
     solid = union([base, *raised], step="assemble")
     solid = difference(solid, [*bores, *cuts, *([rim] if rim is not None else [])],
                        step="cut bores, sockets and engravings, round the rim")

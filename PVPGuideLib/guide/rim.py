@@ -48,32 +48,35 @@ def rim_cutter(fit, outline, radius_mm: float, *, keep=None):
     keep : CrossSection where the rim stays as it is (the sleeves' feet standing over the border). The
     cutter is the fillet's profile swept along each contour of the outline (windows too), its rings being
     the contour offset inwards with mitred corners; its floor follows the outer surface exactly as the
-    plate's slab triangulates it. None when there is nothing to round or a ring would not be a simple
-    polygon (a corner sharper than the fillet): the rim then stays sharp.
+    plate's slab triangulates it. Returns (cutter or None, how many contours were left sharp because a ring
+    would not be a simple polygon: a corner of the outline sharper than the fillet).
     """
     from .base import intersect
 
     m3d = _manifold3d()
     if radius_mm <= 0 or outline.is_empty():
-        return None
+        return None, 0
     depths, drops = _profile(radius_mm)
-    pieces = []
+    pieces, sharp = [], 0
     for contour in outline.to_polygons():
         points = _resampled(np.asarray(contour, dtype=float), BORDER_STEP_MM)
         rings = [points + d * _inward_miters(points) for d in depths]
-        if not all(_is_simple(r) for r in rings):
-            return None
+        if not all(_is_simple(r, points) for r in rings):
+            sharp += 1
+            continue
         floor = [_slab_heights(fit.outer, fit.grid, r[:, 0], r[:, 1]) - drop for r, drop in zip(rings, drops)]
         roof = [_slab_heights(fit.outer, fit.grid, r[:, 0], r[:, 1]) + _ABOVE_MM for r in (rings[-1], rings[0])]
         profile = [np.column_stack([r, h]) for r, h in zip(rings, floor)]
         profile += [np.column_stack([rings[-1], roof[0]]), np.column_stack([rings[0], roof[1]])]
         pieces.append(to_manifold(_swept(profile), step="rounded rim"))
+    if not pieces:
+        return None, sharp
     cutter = m3d.Manifold.batch_boolean(pieces, m3d.OpType.Add)
     if keep is not None and not keep.is_empty():
         lo, hi = np.asarray(cutter.bounding_box()).reshape(2, 3)[:, 2]
         cutter = cutter - m3d.Manifold.extrude(intersect(keep, outline.offset(1.0)), hi - lo + 2.0).translate(
             (0.0, 0.0, lo - 1.0))
-    return None if cutter.is_empty() else cutter
+    return (None if cutter.is_empty() else cutter), sharp
 
 
 def _profile(radius_mm: float):
@@ -107,11 +110,18 @@ def _inward_miters(points: np.ndarray) -> np.ndarray:
     return bisector / np.maximum(np.einsum("ij,ij->i", bisector, n_out), 1e-3)[:, None]
 
 
-def _is_simple(ring: np.ndarray) -> bool:
-    """Whether the closed polygon does not cross itself (its area is the same under both fill rules)."""
+def _is_simple(ring: np.ndarray, contour: np.ndarray) -> bool:
+    """Whether the offset ring is a simple polygon turning the same way as its contour: it does not cross
+    itself (its area is the same under both fill rules) nor turn inside out (a part narrower than twice
+    the offset)."""
     m3d = _manifold3d()
-    shoelace = 0.5 * abs(float(np.dot(ring[:, 0], np.roll(ring[:, 1], -1)) - np.dot(np.roll(ring[:, 0], -1), ring[:, 1])))
-    return abs(m3d.CrossSection([ring], m3d.FillRule.NonZero).area() - shoelace) < 1e-6 * max(shoelace, 1.0)
+
+    def signed(q):
+        return 0.5 * float(np.dot(q[:, 0], np.roll(q[:, 1], -1)) - np.dot(np.roll(q[:, 0], -1), q[:, 1]))
+
+    area = signed(ring)
+    same_turn = area * signed(contour) > 0
+    return same_turn and abs(m3d.CrossSection([ring], m3d.FillRule.NonZero).area() - abs(area)) < 1e-6 * max(abs(area), 1.0)
 
 
 def _swept(profile) -> TriangleMesh:
