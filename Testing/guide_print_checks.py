@@ -22,16 +22,17 @@ def require_slicer():
         pytest.skip(reason)
 
 
-def assert_prints(mesh, stl_path, candidates: dict, volume_mm3: float):
+def assert_prints(mesh, stl_path, candidates: dict, volume_mm3: float, *, shells: int = 1):
     """admesh finds nothing to repair; PrusaSlicer slices the mesh in its suggested orientation without errors.
 
     candidates : name -> 'up' direction (RAS) the orientation is chosen from. The filament PrusaSlicer
     reports is compared with the part's own volume: a solid print (100 % infill) uses at least about that.
+    shells : the closed surfaces admesh must find (its "parts"): 1, plus one per sealed cavity of a hollow part.
     Returns the slice report.
     """
     require_slicer()
     check = admesh_report(stl_path)
-    assert check["returncode"] == 0 and check["parts"] == 1, check
+    assert check["returncode"] == 0 and check["parts"] == shells, check
     for key in ("degenerate_facets", "edges_fixed", "facets_removed", "facets_added", "facets_reversed",
                 "backwards_edges"):
         assert check[key] == 0, (key, check)

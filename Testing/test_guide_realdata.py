@@ -1,5 +1,5 @@
 """Guide plates on the two real CTs (TotalSegmentator sample): the 3 mm NIfTI (L1-L3) and the 512 x 512 DICOM
-(T12), one side and both sides; each plate is checked by PVPGuide, independently here, and by a real slicer.
+(T11 at its edge, T12), one side and both sides; each plate is checked by PVPGuide, independently here, and by a real slicer.
 Skipped when ../shared/data/totalseg_example is absent. Plates are built once per module and shared."""
 
 from pathlib import Path
@@ -14,10 +14,12 @@ from PVPGuideLib.guide import GuideOptions, GuideTrajectory, build_guide
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "totalseg_example"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real CT sample folder {DATA} is absent")
-LABELS = {"T12": 32, "L1": 31, "L2": 30, "L3": 29}
+LABELS = {"T11": 33, "T12": 32, "L1": 31, "L2": 30, "L3": 29}
 PLATES = [("3mm", "L1", ("left",)), ("3mm", "L1", ("right",)), ("3mm", "L1", ("left", "right")),
           ("3mm", "L2", ("left", "right")), ("3mm", "L3", ("left", "right")),
-          ("dicom", "T12", ("left",)), ("dicom", "T12", ("left", "right"))]
+          ("dicom", "T12", ("left",)), ("dicom", "T12", ("left", "right")),
+          # T11 at the DICOM's cranial edge (its top slice cuts the vertebra): the plate is trimmed at the scan's end.
+          ("dicom", "T11", ("left", "right"))]
 CLEARANCE = 0.2
 SKIN_LIMIT = 0.5  # the plate's skin side within this of clearance off the CT's skin iso-surface (issue 15)
 

@@ -53,18 +53,16 @@ def test_real_replica_is_printable_hollow_with_the_channels_open(replica):
         assert intersection(solid, needle, step="test", allow_empty=True).is_empty()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15, open: near the channel's end at C a sliver of the shell is thinner "
-                                       "than 1.5 mm (0.09 mm measured) despite the 2 mm opening of the field")
 def test_real_replica_walls_reach_the_floor(replica):
     _, section, mesh, _, _, _ = replica
     assert_printable(mesh, min_wall_mm=1.5)
     assert section["min_wall_mm"] >= 1.5
 
 
-# Not strict: on some stacks (Slicer 5.10's numpy/manifold3d) the replica slices cleanly.
-@pytest.mark.xfail(strict=False, reason="issue 15, open: PrusaSlicer writes the G-code but logs Arachne errors ('Reversing "
-                                       "even wall line ...'), likely on the same sliver")
 def test_real_replica_slices_in_prusaslicer(replica):
     _, section, mesh, stl, _, _ = replica
-    report = assert_prints(mesh, stl, axis_orientations(), section["volume_mm3"])
+    # One piece around sealed cavities (the channels run in sleeves through them): counted by manifold3d.
+    volumes = [part.volume() for part in to_manifold(mesh, step="test").decompose()]
+    assert sum(v > 0 for v in volumes) == 1
+    report = assert_prints(mesh, stl, axis_orientations(), section["volume_mm3"], shells=len(volumes))
     print(f"{stl.name}: {report.orientation}, {report.print_time_s / 60:.0f} min, {report.filament_cm3} cm3")

@@ -18,6 +18,7 @@ from .booleans import difference, printable_mesh, to_manifold, union
 from .contact import clearance_keepout
 from .errors import GuideError
 from .frame import PlateFrame
+from .rim import edge_drop, rim_cutter
 from .skinfit import SKIN_EDGE_MARGIN_MM, fit_skin, outward_normal, skin_height_at, tapered_to_border
 from .sleeve import SleeveGeometry, bore_solid, sleeve_solid
 from .smooth_skin import BRIDGE_SLOPE_DEG, smoothed_skin
@@ -77,6 +78,7 @@ class GuideOptions:
     label_height_mm: float = 5.5
     label_depth_mm: float = 0.6
     label_stroke_mm: float = 0.9
+    rim_radius_mm: float = 1.5  # the outer edge along the border is rounded (rim.py); 0: sharp
     min_wall_mm: float = 1.5  # the printability floor every wall is measured against
     entry_tolerance_mm: float = 1.0  # how far A may lie from the skin surface
     grid_spacing_mm: float = 1.0
@@ -107,6 +109,12 @@ class GuideOptions:
         if remaining < self.min_wall_mm:
             raise GuideError("options", f"engraving or groove leaves {remaining:.2f} mm of base, below the "
                                         f"minimum wall of {self.min_wall_mm} mm")
+        if not (np.isfinite(self.rim_radius_mm) and self.rim_radius_mm >= 0):
+            raise GuideError("options", f"rim_radius_mm must be zero or more mm, got {self.rim_radius_mm!r}")
+        if self.base_thickness_mm - edge_drop(self.rim_radius_mm) < self.min_wall_mm:
+            raise GuideError("options", f"a rim rounded with radius {self.rim_radius_mm} mm leaves the border "
+                                        f"{self.base_thickness_mm - edge_drop(self.rim_radius_mm):.2f} mm thick, "
+                                        f"below the minimum wall of {self.min_wall_mm} mm")
         if self.circular_segments < 16:
             raise GuideError("options", "circular_segments must be at least 16")
 
@@ -286,8 +294,13 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
                                          trajectories, entries_uv, options, warnings)
     clock.lap("features")
 
+    rim, sharp = rim_cutter(fit, outline, options.rim_radius_mm, keep=features.union_2d(feet).offset(1.0))
+    if sharp:
+        warnings.append(f"{sharp} border(s) of the plate turn too sharply for the {options.rim_radius_mm:g} mm rim "
+                        "rounding: their edge was left sharp")
     solid = union([base, *raised], step="assemble")
-    solid = difference(solid, [*bores, *cuts], step="cut bores, sockets and engravings")
+    solid = difference(solid, [*bores, *cuts, *([rim] if rim is not None else [])],
+                       step="cut bores, sockets and engravings, round the rim")
     solid = _single_piece(solid, warnings)
     mesh = printable_mesh(solid, local_to_world=frame.local_to_world, tolerance_mm=options.mesh_tolerance_mm,
                           step="clean for STL")

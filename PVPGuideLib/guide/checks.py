@@ -18,6 +18,7 @@ from .topology import merge_identical_vertices, signed_volume, topology
 WALL_OPPOSING_ANGLE_DEG = 30.0
 # Walls thicker than this are not measured further (mm): the floor is 1.5 mm and the base 3 mm.
 WALL_SEARCH_MM = 5.0
+_FIRST_SEARCH_MM = 2.5  # above the 1.5 mm floor and the thinnest walls of a plate (features, bridged rims)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def mesh_report(mesh: TriangleMesh, *, merge: bool = True) -> MeshReport:
 
 @dataclass(frozen=True)
 class WallReport:
-    """min_mm : thinnest wall found (WALL_SEARCH_MM when none is thinner); at : (3,) where it was measured."""
+    """min_mm : thinnest wall found (WALL_SEARCH_MM when none is thinner); at : (3,) where it was measured;
+    samples : faces a ray was cast from; measured : rays that met a wall within the distance searched last."""
 
     min_mm: float
     at: np.ndarray
@@ -72,14 +74,19 @@ def wall_thickness(mesh: TriangleMesh, *, search_mm: float = WALL_SEARCH_MM,
     grid = TriangleGrid(v, f, cell_mm=1.0)
     idx = np.flatnonzero(sample)
     origins = centre[idx] - 1e-4 * normal[idx]
-    # A ray from inside the material first leaves it through a face turned along the ray: test only those.
-    t, hit = first_hits(grid, origins, -normal[idx], search_mm,
-                        accept=lambda ray, tri: np.einsum("ij,ij->i", normal[idx[ray]], normal[tri]) < 0)
-    found = hit >= 0
-    opposing = np.zeros(len(idx), dtype=bool)
-    opposing[found] = np.einsum("ij,ij->i", normal[idx[found]], normal[hit[found]]) <= -np.cos(
-        np.radians(opposing_angle_deg))
-    measured = found & opposing
+    # The thinnest wall is all that is reported: search a short way first, and only when no ray meets a wall
+    # there search the whole distance (a ray's first face within the short search is its first face).
+    for reach in sorted({min(_FIRST_SEARCH_MM, search_mm), search_mm}):
+        # A ray from inside the material first leaves it through a face turned along the ray: test only those.
+        t, hit = first_hits(grid, origins, -normal[idx], reach,
+                            accept=lambda ray, tri: np.einsum("ij,ij->i", normal[idx[ray]], normal[tri]) < 0)
+        found = hit >= 0
+        opposing = np.zeros(len(idx), dtype=bool)
+        opposing[found] = np.einsum("ij,ij->i", normal[idx[found]], normal[hit[found]]) <= -np.cos(
+            np.radians(opposing_angle_deg))
+        measured = found & opposing
+        if np.any(measured):
+            break
     if not np.any(measured):
         return WallReport(float(search_mm), centre[0], len(idx), 0)
     k = np.flatnonzero(measured)[np.argmin(t[measured])]

@@ -17,8 +17,9 @@ from .booleans import difference, printable_mesh, to_manifold
 from .errors import GuideError
 from .sleeve import cylinder
 
-# Material thinner than twice this is removed (a morphological opening of the solid): where a channel
-# runs under the surface, or a process is thin, the printed wall keeps the 1.5 mm floor.
+# Material thinner than twice this is removed and gaps narrower are filled (a morphological opening, then
+# closing, of the solid): where a channel runs under the surface or crosses another, or a process is thin,
+# the printed wall keeps the 1.5 mm floor.
 _OPENING_MM = 1.0
 _FIELD_SLACK_MM = 0.5
 
@@ -54,26 +55,29 @@ def build_replica(labels: CTVolume, label_value: int, trajectories, *, level: st
         raise GuideError("replica", f"label {label_value} is not in the label map: no vertebra to print")
     field, ijk_to_ras = _signed_distance(labels, mask, margin_mm=shell_mm + 3 * voxel_mm, voxel_mm=voxel_mm)
     points = _grid_points(field.shape, ijk_to_ras)
-    solid = field  # signed distance (mm), negative inside: booleans are max / min of fields
-    cavity = field + shell_mm
-    drills, channels = [], []
+    spacing = float(np.min(np.linalg.norm(ijk_to_ras[:3, :3], axis=0)))
+    vertebra = field < 0
+    # The cavity is what lies deeper than shell_mm, measured on the fine grid: the label map's own distance
+    # field is quantised by its slices (3 mm slices left a 1.2 mm shell at the end plates).
+    cavity = ndimage.distance_transform_edt(vertebra, sampling=spacing) - 0.5 * spacing > shell_mm
+    # Inside the cavity each channel runs in a sleeve of wall around its drill, closed beyond C by the same
+    # wall; the wall must outlast the opening (its ball's diameter and a voxel), or it is eaten in patches.
+    sheath_wall = max(shell_mm, 2.0 * _OPENING_MM + spacing)
+    drilled = np.zeros_like(vertebra)
+    sheathed = np.zeros_like(vertebra)
+    channels = []
     for t in trajectories:
         a, c = np.asarray(t.A, dtype=float), np.asarray(t.C, dtype=float)
         d = (c - a) / np.linalg.norm(c - a)
         radius = 0.5 * (needle_outer_diameter_mm(t.needle_gauge) + channel_clearance_mm)
         # In the field the channel is a little wider than planned (the voxels' and the blur's error); the
         # exact channel is cut from the mesh afterwards, so the needle passes whatever the sampling.
-        drills.append(_segment_distance(points, a - 5.0 * d, c, field.shape) - (radius + _FIELD_SLACK_MM))
+        drill_radius = radius + _FIELD_SLACK_MM
+        drilled |= _segment_distance(points, a - 5.0 * d, c, field.shape) <= drill_radius
+        sheathed |= _segment_distance(points, a, c + sheath_wall * d, field.shape) <= drill_radius + sheath_wall
         phase = np.cross(d, [0.0, 0.0, 1.0] if abs(d[2]) < 0.9 else [1.0, 0.0, 0.0])
         channels.append(cylinder(a - 5.0 * d, c, radius, segments=32, phase_axis=phase))
-        # Inside the cavity the channel runs in a tube with the shell's wall, so it never grazes the cavity.
-        sheath = _segment_distance(points, a, c + shell_mm * d, field.shape) - (radius + shell_mm)
-        cavity = np.maximum(cavity, -sheath)
-    solid = np.maximum(solid, -cavity)
-    for drill in drills:
-        solid = np.maximum(solid, -drill)
-    spacing = float(np.min(np.linalg.norm(ijk_to_ras[:3, :3], axis=0)))
-    solid = _opened(solid < 0, spacing, radius_mm=_OPENING_MM)
+    solid = _opened_closed(vertebra & ~(cavity & ~sheathed) & ~drilled, spacing, radius_mm=_OPENING_MM)
     if not np.any(solid < 0):
         raise GuideError("replica", "nothing of the vertebra is left once hollowed: check shell_mm")
     surface = _iso_surface(solid, ijk_to_ras, 0.0)
@@ -99,16 +103,25 @@ def _segment_distance(points: np.ndarray, p0: np.ndarray, p1: np.ndarray, shape)
     return np.linalg.norm(points - (p0 + t[:, None] * axis), axis=1).reshape(shape)
 
 
-def _opened(inside: np.ndarray, spacing: float, *, radius_mm: float) -> np.ndarray:
-    """Signed distance (mm, negative inside) of `inside` after a morphological opening by a ball of
-    radius_mm: every part thinner than 2 radius_mm is removed; the rest is unchanged."""
-    core = ndimage.distance_transform_edt(inside, sampling=spacing) > radius_mm
-    opened = ndimage.distance_transform_edt(~core, sampling=spacing) <= radius_mm
+def _opened_closed(inside: np.ndarray, spacing: float, *, radius_mm: float) -> np.ndarray:
+    """Signed distance (mm, negative inside) of `inside` opened, then closed, by a ball of radius_mm.
+
+    The opening removes every part thinner than 2 radius_mm; it leaves a union of balls, and where two of
+    them barely overlap that is a neck thinner than the floor (a channel crossing the shell or another
+    channel): the closing fills such necks and slits narrower than 2 radius_mm, so no thin wall is left.
+    """
+    def grown(mask):
+        return ndimage.distance_transform_edt(~mask, sampling=spacing) <= radius_mm
+
+    def shrunk(mask):
+        return ndimage.distance_transform_edt(mask, sampling=spacing) > radius_mm
+
+    regular = shrunk(grown(grown(shrunk(inside))))
     half = 0.5 * spacing
-    outside = ndimage.distance_transform_edt(~opened, sampling=spacing) - half
-    within = ndimage.distance_transform_edt(opened, sampling=spacing) - half
+    outside = ndimage.distance_transform_edt(~regular, sampling=spacing) - half
+    within = ndimage.distance_transform_edt(regular, sampling=spacing) - half
     # A light blur takes the voxel staircase off the distance field (a fraction of a voxel).
-    return ndimage.gaussian_filter(np.where(opened, -within, outside), 0.6)
+    return ndimage.gaussian_filter(np.where(regular, -within, outside), 0.6)
 
 
 def _signed_distance(labels: CTVolume, mask: np.ndarray, *, margin_mm: float, voxel_mm: float):
