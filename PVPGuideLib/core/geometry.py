@@ -9,6 +9,8 @@ import numpy as np
 from ..errors import PVPGuideError
 
 SIDES = ("left", "right")  # the puncture sides: every list of sides derives from this one
+# Each side's sign along the right axis: the patient's left is -x (the right axis points to the patient's right).
+SIDE_SIGN = {"left": -1.0, "right": 1.0}
 # A point pair closer than this cannot define a needle direction.
 MIN_PATH_LENGTH_MM = 1.0
 

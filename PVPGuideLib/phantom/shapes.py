@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.geometry import SIDES
-
-SIDE_SIGN = {"left": -1.0, "right": 1.0}  # the patient's left is -R
+from ..core.geometry import SIDE_SIGN, SIDES
 
 # The spinal canal is shared by the three levels (L1 values): 22 mm wide, 17 mm deep.
 CANAL_HALF_WIDTH = 11.0

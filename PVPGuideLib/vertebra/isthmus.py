@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..core.geometry import SIDE_SIGN
 from .canal import Canal
 from .local_grid import LocalGrid
 from .surfaces import LEVEL
 
-SIDE_SIGN = {"left": -1.0, "right": 1.0}
 # The isthmus is sought in this front fraction of the canal's depth (the laminae lie behind, and are thinner
 # than a pedicle, so they must not be mistaken for its narrowest section).
 ISTHMUS_ROWS_FRACTION = 0.6
@@ -27,8 +27,10 @@ PLANE_OFFSETS_MM = (-2.0, -1.0, 0.0, 1.0, 2.0)
 # Convergence angles accepted for the axis (degrees; positive towards the midline going forwards): the published
 # T9-L5 range (about 0-30 degrees, Zindrick 1987) with room either side.
 CONVERGENCE_RANGE_DEG = (-15.0, 45.0)
-# Chords are followed this far either side of the isthmus centre (mm), sampled at half the grid step.
+# Chords are followed this far either side of the isthmus centre (mm), sampled at half the grid step; rows this far
+# out from the canal's centre line (past a wide L5 pedicle's lateral border).
 CHORD_REACH_MM = 30.0
+ROW_REACH_MM = 55.0
 # Rows up to this factor of the isthmus width still show the pedicle alone; at least MIN_AXIS_ROWS of them
 # give its axis.
 FLARE = 1.25
@@ -38,9 +40,9 @@ MIN_WIDTH_MM = 2.0
 
 @dataclass(frozen=True)
 class IsthmusReading:
-    """The isthmus in local coordinates: centre point, unit axis (anterior, converging by convergence_deg),
-    medial and lateral border points on the chord across the axis, width (mm) and height (mm, vertical run of
-    bone through the centre)."""
+    """The isthmus in local coordinates: centre point, the axis's slope (x = offset + slope * y, converging by
+    convergence_deg), medial and lateral border points on the chord across the axis, width (mm) and height (mm,
+    the vertical run of bone through the centre)."""
 
     centre: np.ndarray
     slope: float
@@ -67,7 +69,7 @@ def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str,
         return None
     # Rows across the anterior axis, going out from the canal's centre line: the first run of bone.
     half = 0.5 * grid.step
-    t = np.arange(0.0, CHORD_REACH_MM + 25.0, half)
+    t = np.arange(0.0, ROW_REACH_MM, half)
     xs = canal.centre[0] + s * t
     widths, middles = [], []
     for row in rows:

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.geometry import SIDE_SIGN
 from .canal import Canal
 from .errors import VertebraError
 from .isthmus import IsthmusReading, read_isthmus
 from .local_grid import LocalGrid
 from .surfaces import column_surfaces, first_rise, fit_common_slope, values_at_heights
 
-SIDE_SIGN = {"left": -1.0, "right": 1.0}  # the patient's left is -x (right axis = patient's right)
 # Behind the posterior wall, over this fraction of the canal's depth, the bone beside the canal is the
 # pedicle alone (laminae, articular and transverse processes start further back): its height is read there.
 HEIGHT_BAND_FRACTION = 0.4

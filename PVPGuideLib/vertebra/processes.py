@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.geometry import SIDE_SIGN
 from .canal import Canal
 from .local_grid import LocalGrid
-from .pedicles import SIDE_SIGN, Pedicle
+from .pedicles import Pedicle
 from .surfaces import LEVEL, column_surfaces
 
 # The transverse process is the bone lateral to the pedicle's lateral border by more than this (mm): far
