@@ -59,10 +59,17 @@ class SliceReport:
     message: str
 
     def to_json(self) -> dict:
+        # PrusaSlicer's estimates of one STL differ between runs by seconds and hundredths of a millimetre of
+        # filament: plan.json gives them to the minute, the millimetre and 0.1 cm3 / 0.1 g, so that the same
+        # inputs give the same plan.
         return {"sliced": self.ok, "slicer": "PrusaSlicer", "profile": PROFILE_NAME, "orientation": self.orientation,
-                "print_time_s": self.print_time_s, "print_time": format_duration(self.print_time_s),
-                "filament_mm": self.filament_mm, "filament_cm3": self.filament_cm3, "filament_g": self.filament_g,
-                "message": self.message}
+                "print_time_s": _rounded(self.print_time_s, 60.0), "print_time": format_duration(self.print_time_s),
+                "filament_mm": _rounded(self.filament_mm, 1.0), "filament_cm3": _rounded(self.filament_cm3, 0.1),
+                "filament_g": _rounded(self.filament_g, 0.1), "message": self.message}
+
+
+def _rounded(value: float | None, unit: float) -> float | None:
+    return None if value is None else round(round(value / unit) * unit, 6)
 
 
 def prusa_slicer() -> str | None:
