@@ -80,3 +80,5 @@ def test_coarse_scan_pedicles_are_read_without_their_transverse_processes():
         high = 1.6 * {"L1": 8.7, "L4": 14.05}[level]
         assert len(reported) == sum(w > high for w in widths.values()), (level, widths, reported)
         assert not reported and all(p.method.startswith("isthmus") for p in a.pedicles.values()), (level, widths)
+        # plan.json says how each pedicle was read.
+        assert all(p["read_by"].startswith("isthmus") for p in a.to_json()["pedicles"].values())

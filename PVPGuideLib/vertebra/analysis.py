@@ -150,6 +150,7 @@ class VertebraAnalysis:
                 "isthmus_width_mm": p.width,
                 "height_mm": p.height,
                 "convergence_deg": p.convergence_deg,
+                "read_by": p.method,  # border lines, isthmus, narrowest section, or mirrored from the other side
             }
         processes = {}
         for side, tp in sorted(self.transverse_processes.items()):
