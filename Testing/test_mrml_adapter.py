@@ -156,7 +156,7 @@ def test_fiducial_is_named_labelled_and_locked(handle):
     assert node.IsA("vtkMRMLMarkupsFiducialNode")
     assert node.GetName() == "A" and node.GetNthControlPointLabel(0) == "A"
     assert mrml.is_locked(node) and node.GetNthControlPointLocked(0)
-    np.testing.assert_array_equal(mrml.point_from_fiducial_node(node), [1.25, -2.5, 3.75])
+    np.testing.assert_allclose(mrml.point_from_fiducial_node(node), [1.25, -2.5, 3.75], atol=1e-9)  # mm
     other = mrml.fiducial_node_from_point(handle.scene, "C left", [0, 0, 0], label="C")
     assert other.GetNthControlPointLabel(0) == "C" and not mrml.is_locked(other)
 
@@ -184,7 +184,7 @@ def test_markups_under_nested_transforms_give_world_ras(handle):
 def test_line_node_round_trip(handle):
     line = mrml.line_node_from_points(handle.scene, "Trajectory", [0, 0.1, 0], [1, 2, 3.000000001])
     assert line.IsA("vtkMRMLMarkupsLineNode") and line.GetNumberOfControlPoints() == 2
-    np.testing.assert_array_equal(mrml.points_from_line_node(line), [[0, 0.1, 0], [1, 2, 3.000000001]])
+    np.testing.assert_allclose(mrml.points_from_line_node(line), [[0, 0.1, 0], [1, 2, 3.000000001]], atol=1e-12)  # mm
 
 
 def test_markups_without_the_expected_points_raise_clear_errors(handle):

@@ -91,7 +91,7 @@ def test_on_a_3mm_scan_the_isthmus_row_is_read_without_the_process(side):
     # = 9.2 mm, give or take half a voxel at each border; the process behind reads 20 mm and more.
     grid, values, canal = _setup(1.0, 3.0)
     reading = read_isthmus(grid, values, canal, side, centre_z=0.0, parallel=True)
-    assert reading is not None and reading.convergence_deg == 0.0
+    assert reading is not None and reading.convergence_deg == 0.0 and not reading.axis_read
     assert reading.width == pytest.approx(WIDTH / np.cos(np.radians(CONVERGENCE)), abs=1.5)
     assert reading.centre[0] == pytest.approx(float(_axis_x(side, reading.centre[1])), abs=1.5)
     assert reading.height == pytest.approx(HEIGHT, abs=3.0)

@@ -9,7 +9,7 @@ import numpy as np
 from ..core.mesh import TriangleMesh
 from .heightfield import envelope_at
 from .intersections import self_intersecting_pairs
-from .sections import section_loops
+from .sections import section_loops, signed_area
 from .spatial import TriangleGrid, first_hits, nearest_distances
 from .topology import merge_identical_vertices, signed_volume, topology
 
@@ -119,7 +119,7 @@ def bore_axis(mesh: TriangleMesh, entry, target, *, from_mm: float, to_mm: float
         best, best_area = None, np.inf
         for loop in section_loops(mesh.vertices, mesh.faces, origin, d):
             flat = np.column_stack([(loop - origin) @ e1, (loop - origin) @ e2])
-            area = abs(_area(flat))
+            area = abs(signed_area(flat))
             if _winding(flat) and area < best_area:
                 best, best_area = flat, area
         if best is not None:
@@ -133,11 +133,6 @@ def bore_axis(mesh: TriangleMesh, entry, target, *, from_mm: float, to_mm: float
     angle = float(np.degrees(np.arccos(min(1.0, abs(float(np.dot(fitted, d)))))))
     offsets = [np.linalg.norm(np.cross(p - entry, d)) for p in pts]
     return AxisReport(float(max(offsets)), angle, len(pts))
-
-
-def _area(poly: np.ndarray) -> float:
-    x, y = poly[:, 0], poly[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
 
 
 def _winding(poly: np.ndarray) -> bool:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core.mesh import TriangleMesh
 from .booleans import _manifold3d, to_manifold
+from .sections import signed_area
 
 # The fillet is an arc of the rim radius leaving the outer surface at START_DEG (crossing it, not touching it:
 # a tangent cutter would leave slivers where the two nearly coincide) and turning down to END_DEG, then
@@ -115,12 +116,8 @@ def _is_simple(ring: np.ndarray, contour: np.ndarray) -> bool:
     itself (its area is the same under both fill rules) nor turn inside out (a part narrower than twice
     the offset)."""
     m3d = _manifold3d()
-
-    def signed(q):
-        return 0.5 * float(np.dot(q[:, 0], np.roll(q[:, 1], -1)) - np.dot(np.roll(q[:, 0], -1), q[:, 1]))
-
-    area = signed(ring)
-    same_turn = area * signed(contour) > 0
+    area = signed_area(ring)
+    same_turn = area * signed_area(contour) > 0
     return same_turn and abs(m3d.CrossSection([ring], m3d.FillRule.NonZero).area() - abs(area)) < 1e-6 * max(abs(area), 1.0)
 
 

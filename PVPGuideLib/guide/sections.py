@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def signed_area(polygon: np.ndarray) -> float:
+    """Area (mm^2) of a closed (n, 2) polygon, positive when it turns counter-clockwise (shoelace formula)."""
+    x, y = polygon[:, 0], polygon[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+
+
 def section_loops(vertices: np.ndarray, faces: np.ndarray, origin, normal) -> list[np.ndarray]:
     """Closed loops (k, 3) where the plane through origin with the given normal cuts the mesh.
 

@@ -71,7 +71,6 @@ class Trajectory(_Attached):
         _freeze(self, "sections", "artifacts")
 
 
-
 @dataclass(frozen=True, eq=False)
 class Plan(_Attached):
     """The CT, the skin and the trajectories; frozen like Trajectory (attach with the with_* methods)."""

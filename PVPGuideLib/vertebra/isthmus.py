@@ -42,7 +42,8 @@ MIN_WIDTH_MM = 2.0
 class IsthmusReading:
     """The isthmus in local coordinates: centre point, the axis's slope (x = offset + slope * y, converging by
     convergence_deg), medial and lateral border points on the chord across the axis, width (mm) and height (mm,
-    the vertical run of bone through the centre)."""
+    the vertical run of bone through the centre); axis_read: False when the axis was taken parallel to the
+    anterior axis instead of read (coarse scans)."""
 
     centre: np.ndarray
     slope: float
@@ -51,6 +52,7 @@ class IsthmusReading:
     width: float
     height: float
     convergence_deg: float
+    axis_read: bool = True
 
 
 def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str, *, centre_z: float,
@@ -114,7 +116,8 @@ def read_isthmus(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, side: str,
     centre = ends.mean(axis=0)
     medial, lateral = (ends[1], ends[0]) if s < 0 else (ends[0], ends[1])
     height = _vertical_run(grid, vertebra, centre)
-    return IsthmusReading(centre, float(slope), medial, lateral, float(width), float(height), angle)
+    return IsthmusReading(centre, float(slope), medial, lateral, float(width), float(height), angle,
+                          axis_read=not parallel)
 
 
 def _along_pedicle(widths: np.ndarray, ok: np.ndarray, i: int) -> np.ndarray:

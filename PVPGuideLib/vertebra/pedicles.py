@@ -177,7 +177,7 @@ def pedicle_at_isthmus(reading: IsthmusReading, side: str, rise: float, height: 
     medial_offset = float(reading.medial[0] - slope * reading.medial[1])
     lateral_offset = float(reading.lateral[0] - slope * reading.lateral[1])
     measured_height = reading.height if np.isfinite(reading.height) else height
-    method = "isthmus" if slope != 0.0 else "isthmus, axis parallel to the anterior axis (coarse scan)"
+    method = "isthmus" if reading.axis_read else "isthmus, axis parallel to the anterior axis (coarse scan)"
     return Pedicle(side, float(reading.centre[2]), float(measured_height), float(slope), float(rise), medial_offset,
                    lateral_offset, float(reading.centre[1]), 1, 1, method)
 
