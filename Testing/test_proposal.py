@@ -1,12 +1,20 @@
 """Proposed B and C on the phantom against its SPEC section 3 construction: points within 1.5 mm, vertebra-frame
 angles within 1 degree, for every pose of issue 4, from the labels and from the CT alone; plans and sides."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from proposal_cases import SCENARIOS, analysis, phantom, truth_angles
 
-from PVPGuideLib.core.geometry import needle_angles
-from PVPGuideLib.planning.proposal import propose_level, propose_plan, propose_points, recommend_side
+from PVPGuideLib.core.geometry import VertebraFrame, needle_angles
+from PVPGuideLib.planning.proposal import (
+    C_ANTERIOR_MARGIN_MM,
+    propose_level,
+    propose_plan,
+    propose_points,
+    recommend_side,
+)
 from PVPGuideLib.planning.safety import DEFAULT_LIMITS, check_safety
 from PVPGuideLib.planning.skin import SkinEntryStatus
 
@@ -56,6 +64,87 @@ def test_a_warning_spec_path_is_searched_and_the_search_is_said():
         # B stays on the lateral pedicle border (SPEC 3 and 5: within 1 mm of the border line, a grid voxel).
         assert abs(report.value("b_on_pedicle")) <= 1.0
     assert check_safety(a, b=propose_points(a, "left").b, c=propose_points(a, "left").c, side="left").verdict == "pass"
+
+
+def _turned(frame: VertebraFrame, degrees: float) -> VertebraFrame:
+    """The frame turned about its superior axis (right towards anterior for positive degrees)."""
+    t = np.radians(degrees)
+    right = np.cos(t) * frame.right + np.sin(t) * frame.anterior
+    anterior = np.cos(t) * frame.anterior - np.sin(t) * frame.right
+    return VertebraFrame.from_axes(origin=frame.origin, right=right, anterior=anterior, superior=frame.superior)
+
+
+def test_a_path_steeper_than_45_degrees_is_searched_for_a_less_steep_one():
+    """Upright phantom, left puncture. Its lateral pedicle border read 3 mm further out (as on a coarse scan) gives a
+    SPEC path that passes every neural check; the frame read turned 6 degrees makes that path measure over 45
+    degrees (the only warn). The search is run for the angle alone and finds a C further forwards or nearer the
+    midline: under 45 degrees, every check passing, the tip 5 mm behind the anterior cortex along the needle."""
+    a0 = analysis("upright")
+    left = a0.pedicles["left"]
+    wider = replace(a0, pedicles={**a0.pedicles, "left": replace(left, lateral_offset=left.lateral_offset - 3.0)})
+    a = replace(wider, frame=_turned(wider.frame, 6.0))
+    spec = propose_points(a, "left", adjust=False)
+    before = check_safety(a, b=spec.b, c=spec.c, side="left")
+    assert [c.name for c in before.checks if c.verdict != "pass"] == ["transverse_angle"]  # the case built
+    assert before.value("transverse_angle") > DEFAULT_LIMITS["transverse_angle"].limit_mm
+    moved = propose_points(a, "left")
+    assert moved.adjustment is not None and "transverse_angle" in moved.adjustment["reason"]
+    after = check_safety(a, b=moved.b, c=moved.c, side="left")
+    assert after.verdict == "pass" and after.value("transverse_angle") <= DEFAULT_LIMITS["transverse_angle"].limit_mm
+    # Independently, on the phantom's body label: the body goes on for 5 mm beyond C along the needle (to a
+    # 0.9 mm voxel), and C lies at mid-height and 2 mm or more across the midline (the construction's x = 0).
+    direction = (moved.c - moved.b) / np.linalg.norm(moved.c - moved.b)
+    ts = np.arange(0.0, 30.0, 0.1)
+    inside = _sample(phantom("upright").parts, moved.c + ts[:, None] * direction) == 1
+    assert inside[0] and ts[np.argmin(inside)] >= C_ANTERIOR_MARGIN_MM - 0.9
+    assert moved.c[0] >= 2.0 and abs(moved.c[2]) < 1.0
+
+
+def test_the_search_can_take_c_to_the_front_of_the_anterior_third():
+    """A C built at 40 % of the body's depth (behind the anterior third) makes the upright phantom's left path cut
+    the canal and run over 45 degrees. The search's C at the front of the anterior third, kept 5 mm behind the
+    anterior cortex along the needle, passes; along the needle the body label goes on for 5 mm beyond it."""
+    a = analysis("upright")
+    spec = propose_points(a, "left", adjust=False, depth_fraction=0.4)
+    before = check_safety(a, b=spec.b, c=spec.c, side="left")
+    assert before.check("spinal_canal").verdict == "fail" and before.check("transverse_angle").verdict == "warn"
+    moved = propose_points(a, "left", depth_fraction=0.4)
+    after = check_safety(a, b=moved.b, c=moved.c, side="left")
+    assert after.verdict == "pass"
+    assert moved.c_rule.startswith("anterior_cortex_margin") and "forwards" in moved.adjustment["reason"]
+    direction = (moved.c - moved.b) / np.linalg.norm(moved.c - moved.b)
+    ts = np.arange(0.0, 30.0, 0.1)
+    inside = _sample(phantom("upright").parts, moved.c + ts[:, None] * direction) == 1
+    ahead = ts[np.argmin(inside)]
+    assert C_ANTERIOR_MARGIN_MM - 0.9 <= ahead <= C_ANTERIOR_MARGIN_MM + 1.5  # at the front, not short of it
+    assert moved.c_to_anterior_cortex_mm == pytest.approx(ahead, abs=0.9)
+
+
+def test_c_at_the_front_keeps_the_margin_along_an_oblique_needle():
+    """5 mm behind the body's surface along the anterior axis is less than 5 mm along a needle coming in at 60
+    degrees through the body's curved front: C is taken back until the needle keeps the margin (the body label,
+    sampled along the needle, is the independent measure)."""
+    from PVPGuideLib.planning.proposal import _behind_cortex, _target_on_line
+
+    a = analysis("upright")
+    front = _target_on_line(a, lambda y: np.full(np.shape(y), 15.0), "test line", 1.0, C_ANTERIOR_MARGIN_MM)[0]
+    b = a.to_ras(front + np.array([-45.0, -26.0, 0.0]))[0]  # far lateral and behind: 60 degrees
+
+    def ahead(c_local):
+        c = a.to_ras(c_local)[0]
+        direction = (c - b) / np.linalg.norm(c - b)
+        inside = _sample(phantom("upright").parts, c + np.arange(0.0, 30.0, 0.1)[:, None] * direction) == 1
+        return 0.1 * np.argmin(inside)
+
+    assert ahead(front) < C_ANTERIOR_MARGIN_MM - 1.0  # the case built: along the axis is not enough
+    kept = _behind_cortex(a, b, front, C_ANTERIOR_MARGIN_MM)
+    assert C_ANTERIOR_MARGIN_MM - 0.9 <= ahead(kept) <= C_ANTERIOR_MARGIN_MM + 1.5
+    assert kept[0] == front[0] and kept[1] < front[1]  # moved back along the anterior axis only
+
+
+def _sample(volume, points):
+    ijk = np.rint(np.linalg.solve(volume.ijk_to_ras, np.c_[points, np.ones(len(points))].T)[:3].T).astype(int)
+    return volume.voxels[ijk[:, 2], ijk[:, 1], ijk[:, 0]]
 
 
 def test_bilateral_multilevel_plan_and_recommendation():

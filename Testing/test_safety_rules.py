@@ -15,6 +15,7 @@ from PVPGuideLib.vertebra.canal import Canal
 from PVPGuideLib.vertebra.plausibility import (
     MAX_CONVERGENCE_MISMATCH_DEG,
     mirrored_if_unreliable,
+    pedicle_cautions,
     plausibility_cautions,
 )
 
@@ -78,6 +79,30 @@ def test_an_implausible_measurement_caps_the_verdict_at_warn():
     assert check.verdict == "warn" and "closing gaps" in check.to_json()["reasons"][0]
 
 
+def test_an_implausible_pedicle_caps_only_the_paths_through_it():
+    """A left pedicle read about 30 mm wide at L1 (published 8.6-8.7 mm: a transverse process read as pedicle) is a
+    caution for the left paths (their medial-wall and B checks use its borders); a right path uses the left pedicle
+    only for its C, which is checked on its own, so it keeps its verdict."""
+    a = analysis("upright")
+    left = a.pedicles["left"]
+    wide = replace(left, lateral_offset=left.lateral_offset - 20.0)  # its lateral border 20 mm further out
+    assert wide.width > 1.5 * 8.7
+    said = f"{wide.width:.1f} mm wide"
+    cautions = pedicle_cautions("L1", {"left": wide, "right": a.pedicles["right"]})
+    assert list(cautions) == ["left"] and said in cautions["left"][0]
+    doubtful = replace(a, side_cautions={side: tuple(notes) for side, notes in cautions.items()})
+    paths = {}
+    for side in ("left", "right"):
+        b, c = _truth(side)
+        b[2] = shapes.PEDICLE_CENTRE_Z  # where a 15G path passes (test above)
+        paths[side] = (b, c)
+    right = check_safety(doubtful, b=paths["right"][0], c=paths["right"][1], side="right", needle_gauge=15)
+    left = check_safety(doubtful, b=paths["left"][0], c=paths["left"][1], side="left", needle_gauge=15)
+    assert right.verdict == "pass"
+    assert left.verdict == "warn" and left.check("plausibility").verdict == "warn"
+    assert said in left.check("plausibility").to_json()["reasons"][0]
+
+
 def test_plausibility_cautions_left_right_mismatch_canal_width_and_closing():
     a = analysis("upright")
     left, right = a.pedicles["left"], a.pedicles["right"]
@@ -97,7 +122,7 @@ def test_plausibility_cautions_left_right_mismatch_canal_width_and_closing():
     fixed, said = mirrored_if_unreliable("L1", {"left": few, "right": right}, {}, midline_x=0.0)
     assert fixed["left"].convergence_deg == pytest.approx(right.convergence_deg)
     assert fixed["left"].medial_offset == pytest.approx(-right.medial_offset)
-    assert said and "mirrored from the right" in said[0]
+    assert list(said) == ["left"] and "mirrored from the right" in said["left"]
 
 
 def test_a_crushed_body_is_planned_and_its_figures_given():

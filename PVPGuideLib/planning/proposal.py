@@ -11,13 +11,15 @@ lies in front of the laminae), B is where it first meets bone.
 A (skin entry): C->B extended to the skin (plan.plan_trajectory).
 These are the rules the bundled phantom's ground truth is built with (phantom.py).
 
-Search (reported, never silent): when the path built by these rules does not pass the neural-safety checks for
-the needle (spinal canal, medial pedicle wall, lateral escape or path in bone, safety.py), a few candidate paths
-are checked: B every B_SEARCH_STEP_MM forwards along the lateral border line (never past the isthmus) at the
-SPEC height and at the pedicle's centre height; C every C_SEARCH_STEP_MM towards the midline along the
-anterior-third line, kept at least across_target_mm across it (2 mm and one voxel). The best by neural verdict,
-overall verdict and smallest neural clearance is taken (ties: the one nearer the SPEC points). The proposal
-section of plan.json gives the SPEC points, the shifts and why.
+Search (reported, never silent): when the path built by these rules does not pass the checks the choice of B and C
+can change (the neural-safety checks for the needle: spinal canal, medial pedicle wall, lateral escape or path in
+bone; and the transverse angle, safety.py), a few candidate paths are checked: B every B_SEARCH_STEP_MM forwards
+along the lateral border line (never past the isthmus) at the SPEC height and at the pedicle's centre height; C
+every C_SEARCH_STEP_MM towards the midline along the anterior-third line, kept at least across_target_mm across it
+(2 mm and one voxel), each at the SPEC depth and at the front of the anterior third (the anterior-cortex margin
+behind the body's surface: a C further forwards makes the path less steep). The best by neural verdict, overall
+verdict and smallest neural clearance is taken (ties: the one nearer the SPEC points). The proposal section of
+plan.json gives the SPEC points, the shifts and why.
 
 Gauge fallback (SPEC 5): when neither side passes with the requested needle, the thinner gauges are tried in
 turn and the largest (thickest) gauge with a passing side is used and reported. When none passes, the level's
@@ -37,7 +39,7 @@ from ..core.volume import CTVolume
 from ..vertebra import VertebraAnalysis, VertebraError, analyse_vertebra
 from ..vertebra.surfaces import first_rise
 from .plan import Plan, Trajectory, build_plan, plan_trajectory
-from .safety import SafetyReport, check_safety, verdict_rank
+from .safety import SafetyReport, check_safety, to_anterior_cortex_mm, verdict_rank
 from .skin import SkinSurface
 
 C_DEPTH_FRACTION = 2.0 / 3.0
@@ -67,6 +69,9 @@ def across_target_mm(analysis: VertebraAnalysis) -> float:
     voxel_along_right = float(np.abs(analysis.frame.right @ analysis.masks.ct.ijk_to_ras[:3, :3]).sum())
     return max(C_ACROSS_TARGET_MM, MIN_CROSSING_MM + voxel_along_right)
 NEURAL_CHECKS = ("spinal_canal", "medial_pedicle_wall", "lateral_escape", "path_in_bone")
+# The checks a search over B and C is run for: the neural ones, and the transverse angle (a path steeper than 45
+# degrees; a C further forwards or nearer the midline, or a B further along the pedicle, can make it less steep).
+SEARCHED_CHECKS = NEURAL_CHECKS + ("transverse_angle",)
 OTHER_SIDE = {"left": "right", "right": "left"}
 
 
@@ -112,7 +117,7 @@ def propose_points(analysis: VertebraAnalysis, side: str, *, needle_gauge: int =
     if not adjust:
         return points
     points, c_local = _across(analysis, points, c_local)
-    return _adjusted(analysis, points, c_local, b_local, needle_gauge)
+    return _adjusted(analysis, points, c_local, b_local, needle_gauge, anterior_margin_mm)
 
 
 def _across(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray):
@@ -139,51 +144,68 @@ def _neural_verdict(report: SafetyReport) -> str:
     return min((c.verdict for c in report.checks if c.name in NEURAL_CHECKS), key=verdict_rank)
 
 
-def _neural_failures(report: SafetyReport) -> list[str]:
-    return [c.name for c in report.checks if c.name in NEURAL_CHECKS and c.verdict != "pass"]
+def _searched_failures(report: SafetyReport) -> list[str]:
+    return [c.name for c in report.checks if c.name in SEARCHED_CHECKS and c.verdict != "pass"]
 
 
 def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.ndarray, b_local: np.ndarray,
-              needle_gauge: int):
-    """The search of the module docstring: when the SPEC path does not pass the neural checks, a few B along the
+              needle_gauge: int, anterior_margin_mm: float):
+    """The search of the module docstring: when the SPEC path does not pass the searched checks, a few B along the
     lateral pedicle border and C along the anterior third, the one the safety checks rank best; said in the plan."""
     report = check_safety(analysis, b=points.b, c=points.c, side=points.side, needle_gauge=needle_gauge)
-    if _neural_verdict(report) == "pass":
+    failures = _searched_failures(report)
+    if not failures:
         return points
-    reasons = ", ".join(f"{name} {report.value(name):.1f} mm ({report.check(name).verdict})"
-                        for name in _neural_failures(report))
+    reasons = ", ".join(_figure(report, name) for name in failures)
     best, best_key, tried = None, _rank(report), 0
+    c_candidates = list(_c_candidates(analysis, points.side, c_local, anterior_margin_mm))
     for b_name, b_shift, b in _b_candidates(analysis, points.side, b_local):
         b_ras = analysis.to_ras(b)[0]
-        for c_shift, c in _c_candidates(analysis, points.side, c_local):
-            c_ras = analysis.to_ras(c)[0]
+        for c_candidate in c_candidates:
+            if c_candidate.front:
+                c_candidate = replace(c_candidate, c=_behind_cortex(analysis, b_ras, c_candidate.c, anterior_margin_mm))
+            c_ras = analysis.to_ras(c_candidate.c)[0]
             trial = check_safety(analysis, b=b_ras, c=c_ras, side=points.side, needle_gauge=needle_gauge)
             tried += 1
             if trial.value("anterior_cortex") is None:
                 continue
             key = _rank(trial)
             if key > best_key:  # strictly better: ties keep the candidate nearer the SPEC points
-                best, best_key = (b_name, b_shift, b_ras, c_shift, c_ras), key
+                best, best_key = (b_name, b_shift, b_ras, c_candidate, c_ras), key
     if best is None:
         note = (f"the SPEC path gives {reasons}; no B along the lateral pedicle border nor C along the anterior third "
                 f"(kept {across_target_mm(analysis):.1f} mm across the midline) did better, so the SPEC points are kept")
         return replace(points, notes=points.notes + (note,))
-    b_name, b_shift, b, c_shift, c = best
+    b_name, b_shift, b, c_candidate, c = best
     spec_c = points.adjustment["spec_C"] if points.adjustment else [float(v) for v in points.c]
     moved = []
     if b_name != "spec" or b_shift > 0:
         moved.append(f"B moved {b_shift:g} mm forwards along the lateral pedicle border"
                      + (" to the pedicle's centre height" if b_name == "centre" else ""))
-    if c_shift > 0:
-        moved.append(f"C moved {c_shift:g} mm towards the midline along the anterior third")
+    if c_candidate.towards_midline_mm > 0:
+        moved.append(f"C moved {c_candidate.towards_midline_mm:.1f} mm towards the midline along the anterior third")
+    if c_candidate.front:
+        moved.append(f"C moved {c_candidate.c[1] - c_local[1]:.1f} mm forwards, to {anterior_margin_mm:g} mm behind the "
+                     "anterior cortex along the needle (the front of the anterior third)")
+    c_shift = float(np.linalg.norm(c - np.asarray(spec_c)))
     adjustment = {"spec_C": spec_c, "spec_B": [float(v) for v in points.b], "C_shift_mm": c_shift,
                   "B_shift_mm": float(np.linalg.norm(b - points.b)),
                   "reason": f"the SPEC path gives {reasons} for a {needle_gauge}G needle; of {tried} "
                             "candidate paths the one with the best safety verdict and the largest neural clearance: "
                             + "; ".join(moved)}
     rule = points.b_rule + ("+searched" if b_name != "spec" or b_shift > 0 else "")
-    return replace(points, b=b, c=c, c_rule=points.c_rule + ("+adjusted" if c_shift > 0 else ""), b_rule=rule,
+    c_moved = c_candidate.towards_midline_mm > 0 or c_candidate.front
+    if c_candidate.front:
+        points = replace(points, c_rule="anterior_cortex_margin",
+                         c_depth_fraction=float((c_candidate.c[1] - analysis.body.posterior_y) / analysis.body.depth),
+                         c_to_anterior_cortex_mm=to_anterior_cortex_mm(analysis, b, c))
+    return replace(points, b=b, c=c, c_rule=points.c_rule + ("+adjusted" if c_moved else ""), b_rule=rule,
                    adjustment=adjustment)
+
+
+def _figure(report: SafetyReport, name: str) -> str:
+    unit = "degrees" if name == "transverse_angle" else ("%" if name == "path_in_bone" else "mm")
+    return f"{name} {report.value(name):.1f} {unit} ({report.check(name).verdict})"
 
 
 def _rank(report: SafetyReport):
@@ -210,7 +232,43 @@ def _b_candidates(analysis: VertebraAnalysis, side: str, b_local: np.ndarray):
             yield name, shift, b
 
 
-def _c_candidates(analysis: VertebraAnalysis, side: str, c_local: np.ndarray):
+@dataclass(frozen=True)
+class _CCandidate:
+    c: np.ndarray  # local coordinates
+    towards_midline_mm: float
+    front: bool = False  # at the front of the anterior third: kept anterior_margin_mm behind the cortex per B
+
+
+def _c_candidates(analysis: VertebraAnalysis, side: str, c_local: np.ndarray, anterior_margin_mm: float):
+    """C from the SPEC C towards the midline along the anterior third, kept across_target_mm across it; each also at
+    the front of the anterior third (anterior_margin_mm behind the body's surface along the anterior axis, then
+    _behind_cortex per B) when that is further forwards."""
+    for shift, c in _towards_midline(analysis, side, c_local):
+        yield _CCandidate(c, shift)
+        x = float(c[0])
+        try:
+            front = _target_on_line(analysis, lambda y, x=x: np.full(np.shape(y), x), "anterior third", 1.0,
+                                    anterior_margin_mm)[0]
+        except VertebraError:
+            continue
+        if front[1] - c[1] > LINE_STEP_MM:
+            yield _CCandidate(front, shift, front=True)
+
+
+def _behind_cortex(analysis: VertebraAnalysis, b_ras: np.ndarray, c_local: np.ndarray, margin: float) -> np.ndarray:
+    """C (local) moved back along the anterior axis, at mid-height, until the needle from B keeps `margin` to the
+    body's anterior surface beyond C as safety.py measures it (along the needle, which is oblique to the axis)."""
+    c = np.array(c_local, dtype=float)
+    for _ in range(10):
+        ahead = to_anterior_cortex_mm(analysis, b_ras, analysis.to_ras(c)[0])
+        if ahead >= margin - 1e-6:
+            break
+        c[1] -= max(margin - ahead, LINE_STEP_MM)
+        c[2] = analysis.endplates.mid_z(c[0], c[1])
+    return c
+
+
+def _towards_midline(analysis: VertebraAnalysis, side: str, c_local: np.ndarray):
     """C from the SPEC C towards the midline along the anterior third, kept across_target_mm across it."""
     towards_midline = -1.0 if side == "left" else 1.0  # C lies contralateral: on +x for a left puncture
     midline_x = float(analysis.body.centre[0])

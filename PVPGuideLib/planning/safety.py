@@ -18,8 +18,9 @@ The needle is a cylinder of the gauge's outer diameter along A->C (B->C without 
   unilateral crossing path); 2 mm or more passes, 0-2 mm warns, on the entry side fails. A non-crossing path
   (one of a bilateral pair) gets c_own_side instead: C on the entry side passes, else it warns.
 - b_on_pedicle: how far B lies lateral of the pedicle's lateral cortex line at B; over 5 mm warns.
-- plausibility: the analysis's implausible measurements (vertebra/plausibility.py); any of them caps the
-  verdict at warn, with the reason.
+- plausibility: the analysis's implausible measurements this path depends on (vertebra/plausibility.py: the
+  canal and the pedicle pair for every path, a pedicle's own width or mirroring for the paths entering through
+  it); any of them caps the verdict at warn, with the reason.
 - transverse_angle (degrees, vertebra frame, SPEC 4): shown against the published range (10-30 degrees for
   a transpedicular path; the lateral unilateral crossing approach is steeper); over 45 degrees warns.
 Verdicts: pass at or beyond `limit_mm`, fail beyond `fail_limit_mm`, warn between; a check that could not be
@@ -190,7 +191,7 @@ def check_safety(analysis: VertebraAnalysis, *, b, c, side: str, a=None, needle_
     distances = {
         "spinal_canal": float(canal.min()) - radius,
         "medial_pedicle_wall": _medial_wall(analysis, side, local_b, local_c, path, canal) - radius,
-        "anterior_cortex": _to_anterior_cortex(analysis, b, c),
+        "anterior_cortex": to_anterior_cortex_mm(analysis, b, c),
     }
     superior, inferior = _endplate_clearances(analysis, b, c)
     distances["superior_endplate"] = None if superior is None else superior - radius
@@ -205,7 +206,7 @@ def check_safety(analysis: VertebraAnalysis, *, b, c, side: str, a=None, needle_
     distances["transverse_angle"] = _transverse_deg(analysis.frame.rotation @ (c - start), side)
     checks = [SafetyCheck(name, None if d is None else float(d), judge(d, limits[name]), limits[name])
               for name, d in distances.items()]
-    cautions = tuple(getattr(analysis, "cautions", ()))
+    cautions = analysis.cautions_for(side)
     checks.append(SafetyCheck("plausibility", None, "warn" if cautions else "pass",
                               Limit(0.0, 0.0, "none", PLAUSIBILITY_MEASURES, ""), cautions))
     return SafetyReport(int(needle_gauge), 2.0 * radius, tuple(checks), float(analysis.pedicles[side].width))
@@ -259,7 +260,7 @@ def _medial_wall_at_isthmus(analysis, side: str, local_b, local_c) -> float:
     return float(np.dot(q - isthmus, lateral))
 
 
-def _to_anterior_cortex(analysis, b, c) -> float:
+def to_anterior_cortex_mm(analysis, b, c) -> float:
     """Along B->C beyond C: distance to where the body ends; negative back to its surface when C is outside."""
     direction = (c - b) / np.linalg.norm(c - b)
     ahead = np.arange(0.0, 80.0, 0.1)

@@ -10,7 +10,9 @@ finer grid gives the landmarks; pedicles and processes are read in that final fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -25,7 +27,14 @@ from .local_grid import LocalGrid, sample_points
 from .masks import VertebraMasks
 from .orientation import initial_axes
 from .pedicles import Pedicle, find_pedicle, isthmus_pedicle
-from .plausibility import body_width, consistent_pair, mirrored_if_unreliable, plausibility_cautions, plausibility_notes
+from .plausibility import (
+    body_width,
+    consistent_pair,
+    mirrored_if_unreliable,
+    pedicle_cautions,
+    plausibility_cautions,
+    plausibility_notes,
+)
 from .processes import TransverseProcess, find_spinous_tip, find_transverse_process
 
 COARSE_STEP_MM = 1.0
@@ -79,10 +88,16 @@ class VertebraAnalysis:
     body_width_mm: float = float("nan")  # the body's outline along the right axis, through its centre
     canal_slices: CanalSlices | None = None  # the canal slice by slice (SPEC 5), for the safety checks
     cautions: tuple[str, ...] = ()  # implausible measurements: every safety verdict is at best warn
+    # implausible measurements of one side's pedicle: the verdicts of the paths entering on that side are at best warn
+    side_cautions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def level(self) -> str:
         return self.masks.level
+
+    def cautions_for(self, side: str) -> tuple[str, ...]:
+        """The cautions that cap the safety verdicts of a path entering on `side`."""
+        return tuple(self.cautions) + tuple(self.side_cautions.get(side, ()))
 
     def to_ras(self, local) -> np.ndarray:
         return self.grid.to_ras(local)
@@ -183,6 +198,7 @@ class VertebraAnalysis:
             "iterations": self.iterations,
             "notes": list(self.notes),
             "cautions": list(self.cautions),
+            "side_cautions": {side: list(c) for side, c in sorted(self.side_cautions.items())},
         }
 
 
@@ -264,7 +280,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     else:
         whole_posterior = whole_vertebra * (whole.axis(1) < fine.canal.front_y)[None, :, None]
     processes = {side: find_transverse_process(whole, whole_posterior, fine.canal, pedicles[side]) for side in SIDES}
-    notes = list(masks.notes) + guess_notes + isthmus_notes + mirror_notes
+    notes = list(masks.notes) + guess_notes + isthmus_notes + [mirror_notes[side] for side in sorted(mirror_notes)]
     for side, tp in processes.items():
         if not tp.found:
             notes.append(f"no {side} transverse process found lateral to the pedicle: its mid-height is taken as the "
@@ -281,11 +297,14 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     # A segmentation's bone surface is uncertain by about one voxel (partial volume at the border, automatic
     # labels): in an open slice only bone deeper than the coarsest voxel is surely not canal.
     slices = canal_slices(fine_grid, fine.vertebra, fine.canal, bone_uncertainty_mm=float(np.max(ct.spacing)))
-    cautions = plausibility_cautions(masks.level, pedicles, fine.canal, slices.envelope_width) + mirror_notes
+    cautions = plausibility_cautions(masks.level, pedicles, fine.canal, slices.envelope_width)
+    side_cautions = {side: tuple(notes) for side, notes in pedicle_cautions(masks.level, pedicles).items()}
+    for side, note in mirror_notes.items():
+        side_cautions[side] = side_cautions.get(side, ()) + (note,)
     spinous = find_spinous_tip(whole, whole_posterior, fine.canal)
     return VertebraAnalysis(masks, fine_grid, frame, fine.endplates, fine.body, fine.canal, pedicles, processes,
                             spinous, iterations, tuple(notes), vertebra_values, body_values, width, slices,
-                            tuple(cautions))
+                            tuple(cautions), MappingProxyType(side_cautions))
 
 
 def _second_reading(grid: LocalGrid, posterior, vertebra, canal, pedicles: dict[str, Pedicle], failures, rise: float,

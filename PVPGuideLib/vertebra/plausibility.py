@@ -80,13 +80,9 @@ def consistent_pair(level: str, pedicles: dict[str, Pedicle]) -> bool:
 
 
 def plausibility_cautions(level: str, pedicles: dict[str, Pedicle], canal: Canal, canal_envelope_mm: float) -> list[str]:
-    """SPEC section 5's implausible measurements, each capping the safety verdict at warn (with the reason)."""
+    """SPEC section 5's implausible measurements that every path of the vertebra depends on (the canal, the pair
+    of pedicles read against each other), each capping every safety verdict at warn (with the reason)."""
     cautions = []
-    published = PEDICLE_WIDTH_MM.get(level)
-    for side, pedicle in sorted(pedicles.items()):
-        if published and not _width_plausible(level, pedicle):
-            cautions.append(f"{side} pedicle {pedicle.width:.1f} mm wide, more than half outside the "
-                            f"{min(published):g}-{max(published):g} mm published for {level}")
     low, high = CANAL_WIDTH_MM[0] * CAUTION_FACTORS[0], CANAL_WIDTH_MM[1] * CAUTION_FACTORS[1]
     for what, width in (("narrowest", canal.width), ("widest (with the lateral recesses)", canal_envelope_mm)):
         if not low <= width <= high:
@@ -104,6 +100,19 @@ def plausibility_cautions(level: str, pedicles: dict[str, Pedicle], canal: Canal
     return cautions
 
 
+def pedicle_cautions(level: str, pedicles: dict[str, Pedicle]) -> dict[str, list[str]]:
+    """SPEC section 5's implausible pedicle widths, per side. A pedicle's width and borders enter the checks of the
+    paths through it (medial wall, B on the pedicle) and only the position of the other side's C, which is checked
+    on its own (across the midline, in the body); so each caps the verdicts of the paths entering on its side."""
+    published = PEDICLE_WIDTH_MM.get(level)
+    cautions = {}
+    for side, pedicle in sorted(pedicles.items()):
+        if published and not _width_plausible(level, pedicle):
+            cautions[side] = [f"{side} pedicle {pedicle.width:.1f} mm wide, more than half outside the "
+                              f"{min(published):g}-{max(published):g} mm published for {level}"]
+    return cautions
+
+
 def mirror_pedicle(pedicle: Pedicle, midline_x: float) -> Pedicle:
     """The pedicle reflected about the midsagittal plane x = midline_x: the other side's pedicle."""
     side = OTHER[pedicle.side]
@@ -113,18 +122,19 @@ def mirror_pedicle(pedicle: Pedicle, midline_x: float) -> Pedicle:
 
 
 def mirrored_if_unreliable(level: str, pedicles: dict[str, Pedicle], failures: dict[str, str],
-                           midline_x: float) -> tuple[dict[str, Pedicle], list[str]]:
+                           midline_x: float) -> tuple[dict[str, Pedicle], dict[str, str]]:
     """Replace an unreliable pedicle by the other one mirrored about the midsagittal plane, and say so.
 
     Unreliable: not traced at all; or, when left and right disagree (widths or convergence), the side whose
     width is implausible, else the side traced from fewer border points (the other side's borders were
-    followed over more of the pedicle, so they are the better reading).
+    followed over more of the pedicle, so they are the better reading). Returns the pedicles and, per replaced
+    side, what was done and why.
     """
-    notes = []
+    notes = {}
     for side, error in failures.items():
         pedicles = {**pedicles, side: mirror_pedicle(pedicles[OTHER[side]], midline_x)}
-        notes.append(f"{side} pedicle not traced ({error}); mirrored from the {OTHER[side]} pedicle about the "
-                     "midsagittal plane")
+        notes[side] = (f"{side} pedicle not traced ({error}); mirrored from the {OTHER[side]} pedicle about the "
+                       "midsagittal plane")
     if failures or len(pedicles) != 2:
         return pedicles, notes
     left, right = pedicles["left"], pedicles["right"]
@@ -142,6 +152,6 @@ def mirrored_if_unreliable(level: str, pedicles: dict[str, Pedicle], failures: d
     else:
         return pedicles, notes
     pedicles = {**pedicles, bad: mirror_pedicle(pedicles[OTHER[bad]], midline_x)}
-    notes.append(f"{bad} pedicle unreliable ({reason}); mirrored from the {OTHER[bad]} pedicle about the midsagittal "
-                 "plane")
+    notes[bad] = (f"{bad} pedicle unreliable ({reason}); mirrored from the {OTHER[bad]} pedicle about the midsagittal "
+                  "plane")
     return pedicles, notes

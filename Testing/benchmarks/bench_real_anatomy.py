@@ -200,7 +200,9 @@ def main(only: str = "") -> None:
                             f"{p.safety.verdict} | {_fmt(p.safety.value('spinal_canal'))} / {_fmt(check['canal_mm'])} "
                             f"| own side {_fmt(p.safety.value('c_own_side'))} | {_fmt(check['in_bone_percent'], 0)} | "
                             f"– | {'FALSE PASS' if false else ('unsafe' if unsafe else 'ok')} | |")
-        levels.append((dataset, name, outcome, "; ".join(analysis.cautions)))
+        cautions = list(analysis.cautions) + [f"{side} only: {c}" for side, cs in sorted(analysis.side_cautions.items())
+                                              for c in cs]
+        levels.append((dataset, name, outcome, "; ".join(cautions)))
     print("| case | level | side | gauge | verdict | canal mm (program / checker) | C across mm (program / "
           "checker) | in bone % | transverse ° | checker | s/level |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
