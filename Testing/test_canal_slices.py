@@ -56,3 +56,23 @@ def test_an_open_slice_keeps_the_canal_in_bone_it_is_not_sure_of():
     slices = canal_slices(grid, vertebra, canal, bone_uncertainty_mm=1.5)
     assert slices.distance_at([[9.0, -18.0, 5.0]])[0] < 0.0
     assert slices.distance_at([[10.5, -18.0, 5.0]])[0] == pytest.approx(1.0, abs=STEP)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_depth_inside_the_canal_equals_a_transform_over_the_whole_field(seed):
+    """The inside distance is computed over the canal's bounding box only: on random blobs (touching the field's
+    border or not) it equals the distance transform of the whole field."""
+    from scipy import ndimage
+
+    from PVPGuideLib.vertebra.canal_slices import _depth_inside
+
+    rng = np.random.default_rng(seed)
+    field = np.zeros((40, 36, 20), dtype=bool)
+    for _ in range(4):
+        centre = rng.uniform((0, 5, 0), (30, 30, 20))
+        radius = rng.uniform(3.0, 8.0)
+        i, j, k = np.indices(field.shape)
+        field |= (i - centre[0]) ** 2 + (j - centre[1]) ** 2 + ((k - centre[2]) * 2.0) ** 2 < radius ** 2
+    step = 0.4
+    whole = ndimage.distance_transform_edt(field, sampling=step) - 0.5 * step
+    assert np.allclose(_depth_inside(field, step)[field], whole[field], atol=1e-5)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from ..core.compat import strict_zip
 from .canal import Canal, _closed
 from .local_grid import LocalGrid
 from .surfaces import LEVEL
@@ -81,12 +82,26 @@ def canal_slices(grid: LocalGrid, vertebra: np.ndarray, canal: Canal, *, bone_un
     x1, y1 = min(int(ix.max()) + margin + 1, holes.shape[0]), min(int(iy.max()) + margin + 1, holes.shape[1])
     field = holes[x0:x1, y0:y1]
     # Voxel centres: the boundary lies half a sample from the nearest centre on either side.
-    outside = ndimage.distance_transform_edt(~field, sampling=step) - 0.5 * step
-    inside = ndimage.distance_transform_edt(field, sampling=step) - 0.5 * step
-    signed = np.where(field, -inside, outside).astype(np.float32)
+    signed = (ndimage.distance_transform_edt(~field, sampling=step) - 0.5 * step).astype(np.float32)
+    signed[field] = -_depth_inside(field, step)[field]
     columns = np.flatnonzero(envelope.any(axis=1))
     width = float((columns[-1] - columns[0] + 1) * step) if columns.size else 0.0
     return CanalSlices(grid, signed, int(closed.sum()), int((~closed).sum()), width, (x0, y0))
+
+
+def _depth_inside(field: np.ndarray, step: float) -> np.ndarray:
+    """Distance (mm) of each canal sample to the nearest non-canal one, less half a sample; computed over the canal's
+    bounding box and one sample around it, which is exact: that layer is all non-canal, and any non-canal sample
+    beyond it is farther from a canal sample than the layer's sample nearest to it (its coordinates clamped)."""
+    depth = np.zeros(field.shape, dtype=np.float32)
+    index = np.argwhere(field)
+    if index.size == 0:
+        return depth
+    lo = np.maximum(index.min(axis=0) - 1, 0)
+    hi = np.minimum(index.max(axis=0) + 2, field.shape)
+    box = tuple(slice(a, b) for a, b in strict_zip(lo, hi))
+    depth[box] = ndimage.distance_transform_edt(field[box], sampling=step) - 0.5 * step
+    return depth
 
 
 def _sure_bone(solid: np.ndarray, envelope: np.ndarray, step: float, uncertainty_mm: float) -> np.ndarray:
