@@ -164,6 +164,8 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
         for c_candidate in c_candidates:
             if c_candidate.front:
                 c_candidate = replace(c_candidate, c=_behind_cortex(analysis, b_ras, c_candidate.c, anterior_margin_mm))
+                if c_candidate.c[1] - c_local[1] <= LINE_STEP_MM:
+                    continue  # taken back to the SPEC depth or behind it: not a C further forwards
             c_ras = analysis.to_ras(c_candidate.c)[0]
             trial = check_safety(analysis, b=b_ras, c=c_ras, side=points.side, needle_gauge=needle_gauge)
             tried += 1
