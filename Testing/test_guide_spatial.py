@@ -189,3 +189,20 @@ def test_skin_offset_is_the_top_of_the_skin_grown_by_the_radius(radius):
     assert np.all(offset >= sampled - 1e-9)
     # Samples 0.1 mm apart along faces at most 60 degrees steep: the true top is within a few tenths above.
     assert np.all(offset <= sampled + 0.3)
+
+
+def test_nearest_distances_match_every_face_tested():
+    from PVPGuideLib.guide.spatial import closest_points_on_triangles, nearest_distances
+
+    v, f = _two_tubes()
+    rng = np.random.default_rng(7)
+    points = rng.uniform(-12, 12, size=(300, 3))
+    found = nearest_distances(TriangleGrid(v, f, cell_mm=2.0), points, search_mm=4.0)
+    k = np.repeat(np.arange(len(points)), len(f))
+    tri = np.tile(np.arange(len(f)), len(points))
+    d = np.linalg.norm(closest_points_on_triangles(points[k], v[f[tri, 0]], v[f[tri, 1]], v[f[tri, 2]]) - points[k],
+                       axis=1).reshape(len(points), len(f)).min(axis=1)
+    expected = np.where(d <= 4.0, d, np.inf)
+    # Near (within the first half-cell search), farther, and beyond the search: all three occur.
+    assert np.any(d < 1.0) and np.any((d > 1.0) & (d <= 4.0)) and np.any(d > 4.0)
+    assert np.array_equal(found, expected)

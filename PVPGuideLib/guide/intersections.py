@@ -132,9 +132,10 @@ def _overlapping_pairs(grid: TriangleGrid, keys: np.ndarray, tris: np.ndarray):
     first = np.repeat(np.arange(len(keys)), later)
     offset = np.arange(int(later.sum())) - np.repeat(np.cumsum(later) - later, later) + 1
     second = first + offset
-    first, second = tris[first], tris[second]
-    kept = overlapping(grid._lo_axes, grid._hi_axes, first, grid._lo_axes, grid._hi_axes, second)
-    a, b, cell = first[kept], second[kept], keys[np.repeat(np.arange(len(keys)), later)[kept]]
+    # Boxes by entry: the members of a cell sit together, so the gathers below stay in the cache.
+    lo, hi = grid._lo_axes[:, tris], grid._hi_axes[:, tris]
+    kept = overlapping(lo, hi, first, lo, hi, second)
+    a, b, cell = tris[first[kept]], tris[second[kept]], keys[first[kept]]
     corner = np.maximum(grid.lo[a], grid.lo[b])
     c0, _ = grid._cells(corner, corner)
     once = np.flatnonzero(c0[:, 0] + grid.shape[0] * (c0[:, 1] + grid.shape[1] * c0[:, 2]) == cell)

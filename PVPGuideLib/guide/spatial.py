@@ -160,8 +160,23 @@ def first_hits(grid: TriangleGrid, origins: np.ndarray, directions: np.ndarray, 
 
 
 def nearest_distances(grid: TriangleGrid, points: np.ndarray, *, search_mm: float) -> np.ndarray:
-    """(n,) distance from each point to the mesh, inf when no triangle lies within search_mm."""
+    """(n,) distance from each point to the mesh, inf when no triangle lies within search_mm.
+
+    Searched within half a cell first: a point with a triangle that near has its nearest among those found
+    (the candidates grow with the square of the distance searched); the others are searched to search_mm.
+    """
     points = np.atleast_2d(points)
+    out = np.full(len(points), np.inf)
+    todo = np.arange(len(points))
+    for reach in sorted({min(0.5 * grid.cell, search_mm), search_mm}):
+        out[todo] = _nearest_within(grid, points[todo], reach)
+        todo = todo[~np.isfinite(out[todo])]
+        if len(todo) == 0:
+            break
+    return out
+
+
+def _nearest_within(grid: TriangleGrid, points: np.ndarray, search_mm: float) -> np.ndarray:
     box, tri = grid.candidates(points - search_mm, points + search_mm)
     out = np.full(len(points), np.inf)
     if len(box):
