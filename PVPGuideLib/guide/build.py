@@ -314,7 +314,9 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
         mesh = printable_mesh(solid, local_to_world=frame.local_to_world, tolerance_mm=tolerance,
                               step="clean for STL")
         report = checks.mesh_report(mesh, merge=False)
-    wall = checks.wall_thickness(mesh)
+    # One spatial index of the output mesh serves the wall, fit and skin checks.
+    mesh_grid = TriangleGrid(mesh.vertices, mesh.faces, cell_mm=2.0)
+    wall = checks.wall_thickness(mesh, grid=mesh_grid)
     if wall.min_mm < options.min_wall_mm:
         warnings.append(f"the thinnest wall is {wall.min_mm:.2f} mm, below the {options.min_wall_mm} mm floor")
     clock.lap("mesh checks")
@@ -327,9 +329,10 @@ def build_guide(skin: TriangleMesh, trajectories, *, frame_superior, midline_poi
     if not_carried is not None:
         holes.append(not_carried)  # the skin turns away or is covered there: no contact to measure
     # Where the plate bridges steep skin it touches nothing: no contact to measure there.
-    deviation, samples, skin_points = _fit_deviation(fit, outline, holes, mesh, skin, options,
+    deviation, samples, skin_points = _fit_deviation(fit, outline, holes, mesh, skin, options, mesh_grid,
                                                      bridged=None if smoothed is None else smoothed.bridged_at)
-    skin_deviation = checks.skin_deviation_mm(mesh, raw_skin, skin_points, frame, options.fit_clearance_mm)
+    skin_deviation = checks.skin_deviation_mm(mesh, raw_skin, skin_points, frame, options.fit_clearance_mm,
+                                              grid=mesh_grid)
     clock.lap("fit check")
     return GuideResult(
         mesh=mesh, level=trajectories[0].level, sides=tuple(t.side for t in trajectories),
@@ -613,8 +616,8 @@ def _sleeve_report(t: GuideTrajectory, g: SleeveGeometry, frame: PlateFrame, mes
         needle_passes=overlap == 0.0)
 
 
-def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, options: GuideOptions, *,
-                   bridged=None):
+def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, options: GuideOptions,
+                   mesh_grid: TriangleGrid, *, bridged=None):
     """Largest |skin distance - clearance| of the plate's skin side over the contact patch (sampled).
 
     Samples sit at the centres of the grid cells (about 1.5 mm apart), where a sampled surface is interpolated
@@ -640,7 +643,7 @@ def _fit_deviation(fit, outline, holes, mesh: TriangleMesh, skin: TriangleMesh, 
     t, hit = first_hits(skin_grid, above, np.broadcast_to(-fit.frame.w, above.shape).copy(), depth)
     skin_points = above[hit >= 0] - t[hit >= 0, None] * fit.frame.w
     distances = checks.contact_distances(mesh, skin, skin_points=skin_points, outward=fit.frame.w,
-                                         reach_mm=options.fit_clearance_mm + 2.0)
+                                         reach_mm=options.fit_clearance_mm + 2.0, grid=mesh_grid, skin_grid=skin_grid)
     ok = np.isfinite(distances)
     if not np.any(ok):
         return float("inf"), 0, skin_points[ok]

@@ -59,11 +59,12 @@ class WallReport:
 
 
 def wall_thickness(mesh: TriangleMesh, *, search_mm: float = WALL_SEARCH_MM,
-                   opposing_angle_deg: float = WALL_OPPOSING_ANGLE_DEG) -> WallReport:
+                   opposing_angle_deg: float = WALL_OPPOSING_ANGLE_DEG, grid: TriangleGrid | None = None) -> WallReport:
     """Thinnest wall: from every face centre, a ray along the inward normal to the first face it meets.
 
     The distance counts as a wall when that face is turned against the start face (normals within
     opposing_angle_deg of opposite); rays leaving through a face at an angle cross an edge instead.
+    grid : the mesh's TriangleGrid when the caller has one (the other checks of the same mesh share it).
     """
     v, f = mesh.vertices, mesh.faces
     normal = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
@@ -71,7 +72,7 @@ def wall_thickness(mesh: TriangleMesh, *, search_mm: float = WALL_SEARCH_MM,
     sample = area2 > 2e-6  # slivers have no reliable normal
     normal[sample] /= area2[sample, None]
     centre = v[f].mean(axis=1)
-    grid = TriangleGrid(v, f, cell_mm=1.0)
+    grid = grid or TriangleGrid(v, f, cell_mm=2.0)
     idx = np.flatnonzero(sample)
     origins = centre[idx] - 1e-4 * normal[idx]
     # The thinnest wall is all that is reported: search a short way first, and only when no ray meets a wall
@@ -177,37 +178,40 @@ def needle_overlap_mm3(guide, entry, direction, diameter_mm: float) -> float:
 
 
 def contact_distances(guide: TriangleMesh, skin: TriangleMesh, *, skin_points: np.ndarray, outward: np.ndarray,
-                      reach_mm: float = 5.0) -> np.ndarray:
+                      reach_mm: float = 5.0, grid: TriangleGrid | None = None,
+                      skin_grid: TriangleGrid | None = None) -> np.ndarray:
     """(n,) distance to the skin of the guide's first surface met going outward from each skin point.
 
-    inf where the ray meets no guide within reach_mm (a hole, or outside the plate).
+    inf where the ray meets no guide within reach_mm (a hole, or outside the plate). grid, skin_grid : the
+    guide's and the skin's TriangleGrid when the caller has them.
     """
     outward = np.asarray(outward, dtype=float)
-    grid = TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
+    grid = grid or TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
     directions = np.broadcast_to(outward / np.linalg.norm(outward), skin_points.shape)
     t, hit = first_hits(grid, skin_points, np.ascontiguousarray(directions), reach_mm)
     out = np.full(len(skin_points), np.inf)
     ok = hit >= 0
     if np.any(ok):
         on_guide = skin_points[ok] + t[ok, None] * directions[ok]
-        skin_grid = TriangleGrid(skin.vertices, skin.faces, cell_mm=4.0)
+        skin_grid = skin_grid or TriangleGrid(skin.vertices, skin.faces, cell_mm=4.0)
         out[ok] = nearest_distances(skin_grid, on_guide, search_mm=reach_mm)
     return out
 
 
 def skin_deviation_mm(guide: TriangleMesh, skin: TriangleMesh, skin_points: np.ndarray, frame, clearance_mm: float,
-                      *, reach_mm: float = 3.0) -> float:
+                      *, reach_mm: float = 3.0, grid: TriangleGrid | None = None) -> float:
     """Largest |signed distance of the guide's skin side to the CT's skin - clearance| (mm), measured.
 
     From each sample under the plate (skin_points: on the skin the plate was fitted to), the guide's
     first surface above along w is found; its distance to `skin` (the CT's own iso-surface, not the
     smoothed one) is negative where that skin stands above it (the plate would press into the skin).
-    inf without samples or when no guide surface lies within reach_mm above a sample.
+    inf without samples or when no guide surface lies within reach_mm above a sample. grid : the guide's
+    TriangleGrid when the caller has one.
     """
     if len(skin_points) == 0:
         return float("inf")
     w = np.asarray(frame.w, dtype=float)
-    grid = TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
+    grid = grid or TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
     start = skin_points - 1.0 * w  # from below: the CT's skin may stand a little above the fitted one
     t, hit = first_hits(grid, start, np.ascontiguousarray(np.broadcast_to(w, start.shape)), reach_mm + 1.0)
     if np.any(hit < 0):

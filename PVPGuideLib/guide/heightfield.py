@@ -68,11 +68,16 @@ def upper_envelope(vertices: np.ndarray, faces: np.ndarray, grid: HeightGrid, ra
         for start in range(0, len(lo), max(1, _PAIRS_PER_CHUNK // 64)):
             stop = start + max(1, _PAIRS_PER_CHUNK // 64)
             prim, node = _node_pairs(lo[start:stop], hi[start:stop], grid)
+            prim += start
+            u = grid.u0 + grid.spacing * (node % grid.nu)
+            v = grid.v0 + grid.spacing * (node // grid.nu)
+            if kernel is _edge_kernel:
+                # Most nodes of an edge's box are beyond its cylinder: evaluate only those in its band.
+                near = _edge_band(data, prim, u, v, radius)
+                prim, node, u, v = prim[near], node[near], u[near], v[near]
             if len(prim) == 0:
                 continue
-            uv = np.column_stack([grid.u0 + grid.spacing * (node % grid.nu),
-                                  grid.v0 + grid.spacing * (node // grid.nu)])
-            height = kernel(data, prim + start, uv, radius)
+            height = kernel(data, prim, np.column_stack([u, v]), radius)
             keep = np.isfinite(height)
             np.maximum.at(out, node[keep], height[keep])
     return out.reshape(grid.nv, grid.nu)
@@ -141,7 +146,11 @@ def _primitives(vertices, faces, radius):
     key = unique_ints(edges[:, 0] * n + edges[:, 1])
     edges = np.column_stack([key // n, key % n])
     seg = vertices[edges]  # (k, 2, 3)
-    yield _edge_kernel, seg[:, :, :2].min(axis=1) - radius, seg[:, :, :2].max(axis=1) + radius, seg
+    data = _EdgeData(seg, radius)
+    # The box of the edge's band (_edge_band) where it is tighter than the edge's box grown by the radius.
+    lo = np.maximum(seg[:, :, :2].min(axis=1) - radius, data.band_lo)
+    hi = np.minimum(seg[:, :, :2].max(axis=1) + radius, data.band_hi)
+    yield _edge_kernel, lo, hi, data
     used = vertices[unique_ints(faces)]
     yield _vertex_kernel, used[:, :2] - radius, used[:, :2] + radius, used
 
@@ -175,11 +184,53 @@ def _face_kernel(shifted, prim, uv, radius):
     return np.where(inside, z, -np.inf)
 
 
-def _edge_kernel(seg, prim, uv, radius):
-    p0 = seg[prim, 0]
-    e = seg[prim, 1] - p0
-    length = np.linalg.norm(e, axis=1)
-    e = e / np.maximum(length, 1e-300)[:, None]
+class _EdgeData:
+    """Per edge, computed once rather than once per node: start p0 (k, 3), unit direction e (k, 3), length
+    (k,), and the band of (u, v) where the edge's cylinder can be met (_edge_band): its unit direction in
+    (u, v), its extent along it (s_lo..s_hi) and across it (|q| <= q_max), and its (u, v) box."""
+
+    def __init__(self, seg: np.ndarray, radius: float):
+        self.p0 = seg[:, 0]
+        e = seg[:, 1] - self.p0
+        self.length = np.linalg.norm(e, axis=1)
+        self.e = e / np.maximum(self.length, 1e-300)[:, None]
+        flat = np.hypot(self.e[:, 0], self.e[:, 1])
+        self.flat_u = self.e[:, 0] / np.maximum(flat, 1e-300)
+        self.flat_v = self.e[:, 1] / np.maximum(flat, 1e-300)
+        # Margins of 1e-9 keep every borderline node for the exact kernel.
+        tol = 1e-9 * (1.0 + radius + self.length)
+        slack = radius * np.abs(self.e[:, 2]) / np.maximum(flat, 1e-300) + tol
+        self.s_lo, self.s_hi = -slack, self.length * flat + slack
+        # A (nearly) vertical edge has no crossing the kernel counts: an empty band.
+        self.q_max = np.where(1.0 - self.e[:, 2] ** 2 > 1e-9, radius + tol, -1.0)
+        corners_u = [self.p0[:, 0] + s * self.flat_u + q * self.flat_v for s in (self.s_lo, self.s_hi)
+                     for q in (-self.q_max, self.q_max)]
+        corners_v = [self.p0[:, 1] + s * self.flat_v - q * self.flat_u for s in (self.s_lo, self.s_hi)
+                     for q in (-self.q_max, self.q_max)]
+        pad = tol + 1e-9 * (np.abs(self.p0[:, 0]) + np.abs(self.p0[:, 1]))
+        self.band_lo = np.column_stack([np.min(corners_u, axis=0), np.min(corners_v, axis=0)]) - pad[:, None]
+        self.band_hi = np.column_stack([np.max(corners_u, axis=0), np.max(corners_v, axis=0)]) + pad[:, None]
+
+
+def _edge_band(data: _EdgeData, prim, u, v, radius) -> np.ndarray:
+    """(n,) bool: node (u, v) can meet edge prim's cylinder (foot on the edge), a superset of where it does.
+
+    In (u, v), with s along the edge's projection from p0 and q across it: the vertical line meets the
+    infinite cylinder only if |q| <= radius, and a crossing X with its foot F = p0 + t e, 0 <= t <= length,
+    has s = t |e_uv| + (X - F)_uv . e_uv / |e_uv|, where (X - F) . e = 0 bounds the last term by
+    radius |e_w| / |e_uv|.
+    """
+    du, dv = u - data.p0[prim, 0], v - data.p0[prim, 1]
+    fu, fv = data.flat_u[prim], data.flat_v[prim]
+    s = du * fu + dv * fv
+    q = du * fv - dv * fu
+    return (np.abs(q) <= data.q_max[prim]) & (s >= data.s_lo[prim]) & (s <= data.s_hi[prim])
+
+
+def _edge_kernel(data: _EdgeData, prim, uv, radius):
+    p0 = data.p0[prim]
+    e = data.e[prim]
+    length = data.length[prim]
     # Vertical line X(z) = (u, v, z); solve |(X - p0) x e|^2 = r^2 for its upper crossing of the cylinder.
     d0 = np.column_stack([uv[:, 0] - p0[:, 0], uv[:, 1] - p0[:, 1], -p0[:, 2]])
     de = np.einsum("ij,ij->i", d0, e)

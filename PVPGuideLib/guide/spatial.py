@@ -21,6 +21,9 @@ class TriangleGrid:
         tri = self.vertices[self.faces]
         self.lo = tri.min(axis=1)
         self.hi = tri.max(axis=1)
+        # One contiguous row per axis: the box tests gather from these millions of times.
+        self._lo_axes = np.ascontiguousarray(self.lo.T)
+        self._hi_axes = np.ascontiguousarray(self.hi.T)
         self.origin = self.lo.min(axis=0) - self.cell
         top = self.hi.max(axis=0) + self.cell
         self.shape = np.ceil((top - self.origin) / self.cell).astype(np.int64) + 1
@@ -55,6 +58,16 @@ class TriangleGrid:
     def candidates(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unique (box index, triangle index) pairs whose cells overlap, then whose boxes overlap."""
         box, keys = self._expand(np.atleast_2d(lo), np.atleast_2d(hi))
+        return self.candidates_in_cells(lo, hi, box, keys)
+
+    def cell_centres(self, keys: np.ndarray) -> np.ndarray:
+        """(n, 3) centres of the cells with these keys."""
+        ijk = np.column_stack([keys % self.shape[0], (keys // self.shape[0]) % self.shape[1],
+                               keys // (self.shape[0] * self.shape[1])])
+        return self.origin + (ijk + 0.5) * self.cell
+
+    def candidates_in_cells(self, lo, hi, box, keys) -> tuple[np.ndarray, np.ndarray]:
+        """As candidates(), looking only in the given (box index, cell key) entries (a subset of _expand's)."""
         slot = np.searchsorted(self.unique_keys, keys)
         slot = np.minimum(slot, len(self.unique_keys) - 1)
         found = self.unique_keys[slot] == keys
@@ -63,11 +76,26 @@ class TriangleGrid:
         pair_box = np.repeat(box, count)
         offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         pair_tri = self.tris[np.repeat(self.starts[slot], count) + offset]
+        kept = overlapping(self._lo_axes, self._hi_axes, pair_tri, np.atleast_2d(lo).T, np.atleast_2d(hi).T,
+                           pair_box)
+        pair_box, pair_tri = pair_box[kept], pair_tri[kept]
+        # A pair met in several cells is kept once (sorted: the same order whatever the cells).
         key = unique_ints(pair_box * len(self.faces) + pair_tri)
-        pair_box, pair_tri = key // len(self.faces), key % len(self.faces)
-        lo, hi = np.atleast_2d(lo), np.atleast_2d(hi)
-        overlap = np.all((self.lo[pair_tri] <= hi[pair_box]) & (self.hi[pair_tri] >= lo[pair_box]), axis=1)
-        return pair_box[overlap], pair_tri[overlap]
+        return key // len(self.faces), key % len(self.faces)
+
+
+def overlapping(lo_a, hi_a, a, lo_b, hi_b, b) -> np.ndarray:
+    """Positions k of the index pairs (a[k], b[k]) whose boxes overlap; lo_*, hi_* : (3, n), one row per axis.
+
+    One axis at a time, each test leaving fewer pairs to the next.
+    """
+    kept = np.arange(len(a))
+    for axis in range(3):
+        keep = np.take(lo_a[axis], a) <= np.take(hi_b[axis], b)
+        keep &= np.take(hi_a[axis], a) >= np.take(lo_b[axis], b)
+        keep = np.flatnonzero(keep)
+        a, b, kept = a[keep], b[keep], kept[keep]
+    return kept
 
 
 def segment_triangle(p0, p1, a, b, c, *, eps: float = 0.0):
@@ -132,8 +160,23 @@ def first_hits(grid: TriangleGrid, origins: np.ndarray, directions: np.ndarray, 
 
 
 def nearest_distances(grid: TriangleGrid, points: np.ndarray, *, search_mm: float) -> np.ndarray:
-    """(n,) distance from each point to the mesh, inf when no triangle lies within search_mm."""
+    """(n,) distance from each point to the mesh, inf when no triangle lies within search_mm.
+
+    Searched within half a cell first: a point with a triangle that near has its nearest among those found
+    (the candidates grow with the square of the distance searched); the others are searched to search_mm.
+    """
     points = np.atleast_2d(points)
+    out = np.full(len(points), np.inf)
+    todo = np.arange(len(points))
+    for reach in sorted({min(0.5 * grid.cell, search_mm), search_mm}):
+        out[todo] = _nearest_within(grid, points[todo], reach)
+        todo = todo[~np.isfinite(out[todo])]
+        if len(todo) == 0:
+            break
+    return out
+
+
+def _nearest_within(grid: TriangleGrid, points: np.ndarray, search_mm: float) -> np.ndarray:
     box, tri = grid.candidates(points - search_mm, points + search_mm)
     out = np.full(len(points), np.inf)
     if len(box):

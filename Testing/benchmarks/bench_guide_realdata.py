@@ -1,5 +1,7 @@
 """Benchmark (not a test): a bilateral guide plate on the real 3 mm CT (L1), every check included, per stage;
-then PrusaSlicer's slicing of it, timed separately (target for the plate: under 3 s on this machine).
+then PrusaSlicer's slicing of it, timed separately (target for the plate: under 3 s on this machine). The plate's
+time is also given as a ratio to reading the same CT from disk, measured in the same run, so that runs on a
+busy or another machine compare.
 
 Run: .venv/bin/python Testing/benchmarks/bench_guide_realdata.py [level] [repeats]
 """
@@ -29,6 +31,7 @@ def main(level: str = "L1", repeats: int = 3) -> None:
     if not DATA.is_dir():
         print(f"no real CT sample at {DATA}")
         return
+    read_s = min(_seconds(lambda: read_ct(DATA / "ct_T11_S1_3mm.nii.gz")) for _ in range(repeats))
     ct = read_ct(DATA / "ct_T11_S1_3mm.nii.gz")
     labels = read_labelmap(DATA / "labels_T11_S1_3mm.nii.gz", ct)
     parts = read_labelmap(DATA / "labels_vertebral_body_3mm.nii.gz", ct)
@@ -56,7 +59,7 @@ def main(level: str = "L1", repeats: int = 3) -> None:
     print(f"bilateral plate {level}, 3 mm CT: {len(result.mesh.faces)} triangles, passes={result.passes}, "
           f"skin deviation {result.skin_deviation_mm:.2f} mm, min wall {result.min_wall_mm:.2f} mm")
     print(f"build + every check: best {min(times):.2f} s, median {np.median(times):.2f} s of {repeats} "
-          f"(target < 3 s)")
+          f"(target < 3 s); best = {min(times) / read_s:.1f} x reading the CT ({read_s:.2f} s, best of {repeats})")
     print("stages (last run): " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings_s.items()))
     if prusa_slicer() is None:
         print("PrusaSlicer: not installed (scripts/install_prusaslicer.sh)")
@@ -68,6 +71,12 @@ def main(level: str = "L1", repeats: int = 3) -> None:
         elapsed = time.perf_counter() - start
     print(f"PrusaSlicer: {elapsed:.1f} s to slice; estimate {printing['print_time']}, {printing['filament_cm3']} cm3 "
           f"({printing['filament_g']} g) PLA, {printing['orientation']}")
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
