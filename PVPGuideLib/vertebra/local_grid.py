@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..core.compat import strict_zip
-
 
 @dataclass(frozen=True, eq=False)
 class LocalGrid:
@@ -59,16 +57,13 @@ class LocalGrid:
     def sample(self, array: np.ndarray, ijk_to_ras: np.ndarray) -> np.ndarray:
         """Trilinear samples (float32) of a (K, J, I) array whose voxel geometry is ijk_to_ras; 0 outside it."""
         ras_to_ijk = np.linalg.inv(ijk_to_ras)
-        # ijk = A @ (lower + step * index) + b, split per grid axis so no (n, 3) temporary is needed.
+        # ijk = A @ (lower + step * index) + b: one affine map from grid indices to array indices (array axes are
+        # k, j, i), so no (3, n) table of coordinates is built (315 MB for a 0.4 mm grid around an L5).
         a = ras_to_ijk[:3, :3] @ self.rotation.T
         b = ras_to_ijk[:3, :3] @ self.origin + ras_to_ijk[:3, 3] + a @ self.lower
-        steps = [self.step * np.arange(n, dtype=np.float64) for n in self.shape]
-        coordinates = np.empty((3, *self.shape), dtype=np.float64)
-        for row, array_axis in strict_zip((2, 1, 0), range(3)):  # array axes are k, j, i
-            coordinates[array_axis] = (b[row] + a[row, 0] * steps[0][:, None, None]
-                                       + a[row, 1] * steps[1][None, :, None] + a[row, 2] * steps[2][None, None, :])
-        return ndimage.map_coordinates(np.asarray(array, dtype=np.float32), coordinates, order=1, cval=0.0,
-                                       prefilter=False).astype(np.float32)
+        return ndimage.affine_transform(np.asarray(array, dtype=np.float32), (self.step * a)[::-1], offset=b[::-1],
+                                        output_shape=self.shape, output=np.float32, order=1, cval=0.0,
+                                        prefilter=False)
 
 
 def sample_points(array: np.ndarray, ijk_to_ras: np.ndarray, points_ras) -> np.ndarray:
