@@ -103,7 +103,7 @@ def _candidate_pairs(v, f, cell_mm: float, planes: _Planes):
     big = np.flatnonzero(is_big)
     small_entries = np.flatnonzero(~is_big[grid.tris])
     a, b = _overlapping_pairs(grid, grid.keys[small_entries], grid.tris[small_entries])
-    box, keys = grid._expand(grid.lo[big], grid.hi[big])
+    box, keys = grid.cells_of_boxes(grid.lo[big], grid.hi[big])
     crossed = planes.reaches_box(big[box], grid.cell_centres(keys), np.full((len(box), 3), 0.5 * grid.cell))
     box, tri = grid.candidates_in_cells(grid.lo[big], grid.hi[big], box[crossed], keys[crossed])
     box = big[box]

@@ -27,7 +27,7 @@ class TriangleGrid:
         self.origin = self.lo.min(axis=0) - self.cell
         top = self.hi.max(axis=0) + self.cell
         self.shape = np.ceil((top - self.origin) / self.cell).astype(np.int64) + 1
-        tri_index, keys = self._expand(self.lo, self.hi)
+        tri_index, keys = self.cells_of_boxes(self.lo, self.hi)
         order = np.lexsort((tri_index, keys))
         self.keys = keys[order]
         self.tris = tri_index[order]
@@ -41,7 +41,7 @@ class TriangleGrid:
         c1 = np.clip(np.floor((hi - self.origin) / self.cell).astype(np.int64), 0, self.shape - 1)
         return c0, c1
 
-    def _expand(self, lo, hi):
+    def cells_of_boxes(self, lo, hi):
         """(box index, cell key) for every cell each box overlaps."""
         c0, c1 = self._cells(lo, hi)
         n = c1 - c0 + 1
@@ -57,7 +57,7 @@ class TriangleGrid:
 
     def candidates(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unique (box index, triangle index) pairs whose cells overlap, then whose boxes overlap."""
-        box, keys = self._expand(np.atleast_2d(lo), np.atleast_2d(hi))
+        box, keys = self.cells_of_boxes(np.atleast_2d(lo), np.atleast_2d(hi))
         return self.candidates_in_cells(lo, hi, box, keys)
 
     def cell_centres(self, keys: np.ndarray) -> np.ndarray:
@@ -67,7 +67,7 @@ class TriangleGrid:
         return self.origin + (ijk + 0.5) * self.cell
 
     def candidates_in_cells(self, lo, hi, box, keys) -> tuple[np.ndarray, np.ndarray]:
-        """As candidates(), looking only in the given (box index, cell key) entries (a subset of _expand's)."""
+        """As candidates(), looking only in the given (box index, cell key) entries (a subset of cells_of_boxes')."""
         slot = np.searchsorted(self.unique_keys, keys)
         slot = np.minimum(slot, len(self.unique_keys) - 1)
         found = self.unique_keys[slot] == keys
