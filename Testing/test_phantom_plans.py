@@ -94,6 +94,7 @@ def test_demo_proposes_l1_from_the_left_close_to_the_constructed_points(demo_out
     # passing path and gives the SPEC points it started from in plan.json.
     adjustment = t["proposal"]["adjustment"]
     assert adjustment is not None and "candidate paths" in adjustment["reason"]
+    assert f"L1 left: {adjustment['reason']}" in data["warnings"]  # said in the plan's warnings too
     assert np.linalg.norm(np.subtract(adjustment["spec_B"], constructed["B"])) <= 1.5
     assert np.linalg.norm(np.subtract(adjustment["spec_C"], constructed["C"])) <= 1.5
     assert t["skin_entry"] == "found"

@@ -69,13 +69,17 @@ def run(args) -> int:
     # phantom's constructed points are the tests' ground truth, not the demo's input.
     analysis = analyse_vertebra(vertebra_from_labels(phantom.ct, phantom.labels, truth["label"], level=level,
                                                      parts=phantom.parts, body_label=BODY_PART))
-    trajectory = plan_side(phantom.ct, skin, analysis, args.side, needle_gauge=args.needle_gauge).trajectory
+    proposed = plan_side(phantom.ct, skin, analysis, args.side, needle_gauge=args.needle_gauge)
+    trajectory = proposed.trajectory
+    # As `pvpguide plan` does: a proposal that moved the SPEC points says so in the plan's warnings too.
+    adjustment = proposed.points.adjustment
+    warnings = [f"{level} {args.side}: {adjustment['reason']}"] if adjustment else []
     steps.start("predicting the cement")
     labels, parts = phantom.labels.voxels, phantom.parts.voxels
     vertebra = labels == truth["label"]
     trajectory = add_cement_prediction(trajectory, phantom.ct, vertebra & (parts == BODY_PART),
                                        volume_ml=args.cement_volume, posterior_mask=vertebra & (parts == POSTERIOR_PART))
-    plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge)
+    plan = build_plan(phantom.ct, skin, [trajectory], needle_gauge=args.needle_gauge, warnings=warnings)
     level_names = {int(v["label"]): name for name, v in sorted(phantom.truth["levels"].items())}
     plan = plan.with_artifacts(vertebra_labels=(phantom.labels, level_names))
     steps.start("building the guide plate")
