@@ -12,20 +12,21 @@ bash "$root/scripts/install_chromium.sh"
 bash "$root/scripts/install_prusaslicer.sh"
 cd "$root"
 status=0
-# The Slicer-stack jobs run beside the full suite (one core each on a two-core machine): their output is kept in
-# a log per stack and shown when they end.
+# The two Slicer-stack jobs run beside the full suite, all three at once (on two cores the three share them, which
+# ends sooner than the stacks one after the other beside the suite): their output is kept in a log per stack and
+# shown when they end.
 logs="$(mktemp -d)"
 stacks=""
 if [ "${PVPGUIDE_SLICER_STACKS:-1}" != "0" ]; then
-  (
-    for stack in 5.6 5.10; do
+  for stack in 5.6 5.10; do
+    (
       # -x: these jobs look for incompatibilities; the first one is enough to fail the run.
       job=0
       bash "$root/scripts/test_slicer_stack.sh" "$stack" -x -q > "$logs/$stack.log" 2>&1 || job=$?
       echo "$job" > "$logs/$stack.status"
-    done
-  ) &
-  stacks=$!
+    ) &
+    stacks="$stacks $!"
+  done
 fi
 "$root/.venv/bin/python" -m pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
@@ -33,7 +34,7 @@ if [ "$status" -eq 5 ]; then
   status=1
 fi
 if [ -n "$stacks" ]; then
-  wait "$stacks" || true
+  for job in $stacks; do wait "$job" || true; done
   for stack in 5.6 5.10; do
     echo "==== Slicer $stack stack job ====" >&2
     cat "$logs/$stack.log" >&2 || true
