@@ -122,7 +122,13 @@ def test_plausibility_cautions_left_right_mismatch_canal_width_and_closing():
     fixed, said = mirrored_if_unreliable("L1", {"left": few, "right": right}, {}, midline_x=0.0)
     assert fixed["left"].convergence_deg == pytest.approx(right.convergence_deg)
     assert fixed["left"].medial_offset == pytest.approx(-right.medial_offset)
-    assert list(said) == ["left"] and "mirrored from the right" in said["left"]
+    assert list(said) == ["left"] and "mirrored from the right" in said["left"].note
+    # Two plausible widths: which side is wrong is only inferred (fewer border points), so the kept side is not
+    # sure and the caution will cap both sides' paths. An implausible width is sure: only its side's paths.
+    assert not said["left"].kept_side_sure
+    wide = replace(left, lateral_offset=left.lateral_offset - 20.0)
+    _, said = mirrored_if_unreliable("L1", {"left": wide, "right": right}, {}, midline_x=0.0)
+    assert list(said) == ["left"] and said["left"].kept_side_sure
 
 
 def test_a_crushed_body_is_planned_and_its_figures_given():

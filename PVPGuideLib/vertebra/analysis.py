@@ -271,7 +271,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     midline_x = float(fine.body.centre[0])
     pedicles, isthmus_notes = _second_reading(fine_grid, posterior, fine.vertebra, fine.canal, pedicles, failures,
                                               rise, masks.level)
-    pedicles, mirror_notes = mirrored_if_unreliable(masks.level, pedicles, failures, midline_x)
+    pedicles, mirrored = mirrored_if_unreliable(masks.level, pedicles, failures, midline_x)
     # Processes reach far out and back: read them on a coarse grid with the same local coordinates.
     whole = LocalGrid.covering(fine_grid.origin, fine_grid.rotation, points, step=coarse_step, margin_mm=GRID_MARGIN_MM)
     whole_vertebra = whole.sample(vertebra_values, masks.ijk_to_ras)
@@ -280,7 +280,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     else:
         whole_posterior = whole_vertebra * (whole.axis(1) < fine.canal.front_y)[None, :, None]
     processes = {side: find_transverse_process(whole, whole_posterior, fine.canal, pedicles[side]) for side in SIDES}
-    notes = list(masks.notes) + guess_notes + isthmus_notes + [mirror_notes[side] for side in sorted(mirror_notes)]
+    notes = list(masks.notes) + guess_notes + isthmus_notes + [mirrored[side].note for side in sorted(mirrored)]
     for side, tp in processes.items():
         if not tp.found:
             notes.append(f"no {side} transverse process found lateral to the pedicle: its mid-height is taken as the "
@@ -299,8 +299,13 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     slices = canal_slices(fine_grid, fine.vertebra, fine.canal, bone_uncertainty_mm=float(np.max(ct.spacing)))
     cautions = plausibility_cautions(masks.level, pedicles, fine.canal, slices.envelope_width)
     side_cautions = {side: tuple(notes) for side, notes in pedicle_cautions(masks.level, pedicles).items()}
-    for side, note in mirror_notes.items():
-        side_cautions[side] = side_cautions.get(side, ()) + (note,)
+    for side, mirror in sorted(mirrored.items()):
+        # A mirrored pedicle caps the paths through it; when the side kept is not known to be the better reading,
+        # the paths through that one too.
+        if mirror.kept_side_sure:
+            side_cautions[side] = side_cautions.get(side, ()) + (mirror.note,)
+        else:
+            cautions.append(mirror.note)
     spinous = find_spinous_tip(whole, whole_posterior, fine.canal)
     return VertebraAnalysis(masks, fine_grid, frame, fine.endplates, fine.body, fine.canal, pedicles, processes,
                             spinous, iterations, tuple(notes), vertebra_values, body_values, width, slices,

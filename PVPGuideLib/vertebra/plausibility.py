@@ -3,7 +3,7 @@ segmentation distorts is reported in the analysis notes (and the plan's warnings
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -121,8 +121,18 @@ def mirror_pedicle(pedicle: Pedicle, midline_x: float) -> Pedicle:
                    method=f"mirrored from the {pedicle.side} pedicle")
 
 
+@dataclass(frozen=True)
+class Mirrored:
+    """Why a pedicle was replaced by the other side's mirror image, and whether the side kept is known to be the
+    better reading (the replaced one was not traced or its width is implausible) or only taken to be (a
+    convergence mismatch of two plausible widths: either side may be the wrong one)."""
+
+    note: str
+    kept_side_sure: bool
+
+
 def mirrored_if_unreliable(level: str, pedicles: dict[str, Pedicle], failures: dict[str, str],
-                           midline_x: float) -> tuple[dict[str, Pedicle], dict[str, str]]:
+                           midline_x: float) -> tuple[dict[str, Pedicle], dict[str, Mirrored]]:
     """Replace an unreliable pedicle by the other one mirrored about the midsagittal plane, and say so.
 
     Unreliable: not traced at all; or, when left and right disagree (widths or convergence), the side whose
@@ -130,28 +140,28 @@ def mirrored_if_unreliable(level: str, pedicles: dict[str, Pedicle], failures: d
     followed over more of the pedicle, so they are the better reading). Returns the pedicles and, per replaced
     side, what was done and why.
     """
-    notes = {}
+    mirrored = {}
     for side, error in failures.items():
         pedicles = {**pedicles, side: mirror_pedicle(pedicles[OTHER[side]], midline_x)}
-        notes[side] = (f"{side} pedicle not traced ({error}); mirrored from the {OTHER[side]} pedicle about the "
-                       "midsagittal plane")
+        mirrored[side] = Mirrored(f"{side} pedicle not traced ({error}); mirrored from the {OTHER[side]} pedicle "
+                                  "about the midsagittal plane", True)
     if failures or len(pedicles) != 2:
-        return pedicles, notes
+        return pedicles, mirrored
     left, right = pedicles["left"], pedicles["right"]
     plausible = {side: _width_plausible(level, p) for side, p in pedicles.items()}
     mismatch = abs(left.convergence_deg - right.convergence_deg) > MAX_CONVERGENCE_MISMATCH_DEG
     if plausible["left"] != plausible["right"]:
         bad = "left" if not plausible["left"] else "right"
-        reason = f"its width {pedicles[bad].width:.1f} mm is implausible for {level}"
+        reason, sure = f"its width {pedicles[bad].width:.1f} mm is implausible for {level}", True
     elif mismatch:
         points = {side: p.medial_points + p.lateral_points for side, p in pedicles.items()}
         bad = "left" if points["left"] < points["right"] else "right"
-        reason = (f"its convergence {pedicles[bad].convergence_deg:.0f} degrees disagrees with the "
-                  f"{OTHER[bad]} side's {pedicles[OTHER[bad]].convergence_deg:.0f} and its borders were traced from "
-                  f"fewer points ({points[bad]} against {points[OTHER[bad]]})")
+        reason, sure = (f"its convergence {pedicles[bad].convergence_deg:.0f} degrees disagrees with the "
+                        f"{OTHER[bad]} side's {pedicles[OTHER[bad]].convergence_deg:.0f} and its borders were traced "
+                        f"from fewer points ({points[bad]} against {points[OTHER[bad]]})"), False
     else:
-        return pedicles, notes
+        return pedicles, mirrored
     pedicles = {**pedicles, bad: mirror_pedicle(pedicles[OTHER[bad]], midline_x)}
-    notes[bad] = (f"{bad} pedicle unreliable ({reason}); mirrored from the {OTHER[bad]} pedicle about the midsagittal "
-                  "plane")
-    return pedicles, notes
+    mirrored[bad] = Mirrored(f"{bad} pedicle unreliable ({reason}); mirrored from the {OTHER[bad]} pedicle about the "
+                             "midsagittal plane", sure)
+    return pedicles, mirrored
