@@ -63,6 +63,11 @@ def test_a_warning_spec_path_is_searched_and_the_search_is_said():
         assert across >= 2.0 - 1e-6  # a left puncture targets the right half (SPEC 5)
         # B stays on the lateral pedicle border (SPEC 3 and 5: within 1 mm of the border line, a grid voxel).
         assert abs(report.value("b_on_pedicle")) <= 1.0
+        # The moved C's margin is given where it now lies: along the needle to the body label's end (0.9 mm voxels).
+        direction = (moved.c - moved.b) / np.linalg.norm(moved.c - moved.b)
+        ts = np.arange(0.0, 30.0, 0.1)
+        inside = _sample(phantom("upright").parts, moved.c + ts[:, None] * direction) == 1
+        assert moved.c_to_anterior_cortex_mm == pytest.approx(ts[np.argmin(inside)], abs=0.9)
     assert check_safety(a, b=propose_points(a, "left").b, c=propose_points(a, "left").c, side="left").verdict == "pass"
 
 

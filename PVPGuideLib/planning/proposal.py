@@ -198,8 +198,9 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
     rule = points.b_rule + ("+searched" if b_name != "spec" or b_shift > 0 else "")
     c_moved = c_candidate.towards_midline_mm > 0 or c_candidate.front
     if c_candidate.front:
-        points = replace(points, c_rule="anterior_cortex_margin",
-                         c_depth_fraction=float((c_candidate.c[1] - analysis.body.posterior_y) / analysis.body.depth),
+        points = replace(points, c_rule="anterior_cortex_margin")
+    if c_moved:  # where the moved C lies: its depth, and its margin along the needle as the safety check measures it
+        points = replace(points, c_depth_fraction=float((c_candidate.c[1] - analysis.body.posterior_y) / analysis.body.depth),
                          c_to_anterior_cortex_mm=to_anterior_cortex_mm(analysis, b, c))
     return replace(points, b=b, c=c, c_rule=points.c_rule + ("+adjusted" if c_moved else ""), b_rule=rule,
                    adjustment=adjustment)
