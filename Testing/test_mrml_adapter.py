@@ -197,7 +197,7 @@ def test_markups_without_the_expected_points_raise_clear_errors(handle):
     two.AddControlPoint([1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="'B' has 2 control points, expected 1"):
         mrml.point_from_fiducial_node(two)
-    np.testing.assert_array_equal(mrml.point_from_fiducial_node(two, 1, expected_points=None), [1, 1, 1])
+    np.testing.assert_allclose(mrml.point_from_fiducial_node(two, 1, expected_points=None), [1, 1, 1], atol=1e-9)
 
     unplaced = mrml.fiducial_node_from_point(scene, "C", [0, 0, 0])
     unplaced.UnsetNthControlPointPosition(0)

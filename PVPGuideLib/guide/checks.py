@@ -72,7 +72,7 @@ def wall_thickness(mesh: TriangleMesh, *, search_mm: float = WALL_SEARCH_MM,
     sample = area2 > 2e-6  # slivers have no reliable normal
     normal[sample] /= area2[sample, None]
     centre = v[f].mean(axis=1)
-    grid = grid or TriangleGrid(v, f, cell_mm=2.0)
+    grid = TriangleGrid(v, f, cell_mm=2.0) if grid is None else grid
     idx = np.flatnonzero(sample)
     origins = centre[idx] - 1e-4 * normal[idx]
     # The thinnest wall is all that is reported: search a short way first, and only when no ray meets a wall
@@ -186,14 +186,14 @@ def contact_distances(guide: TriangleMesh, skin: TriangleMesh, *, skin_points: n
     guide's and the skin's TriangleGrid when the caller has them.
     """
     outward = np.asarray(outward, dtype=float)
-    grid = grid or TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
+    grid = TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0) if grid is None else grid
     directions = np.broadcast_to(outward / np.linalg.norm(outward), skin_points.shape)
     t, hit = first_hits(grid, skin_points, np.ascontiguousarray(directions), reach_mm)
     out = np.full(len(skin_points), np.inf)
     ok = hit >= 0
     if np.any(ok):
         on_guide = skin_points[ok] + t[ok, None] * directions[ok]
-        skin_grid = skin_grid or TriangleGrid(skin.vertices, skin.faces, cell_mm=4.0)
+        skin_grid = TriangleGrid(skin.vertices, skin.faces, cell_mm=4.0) if skin_grid is None else skin_grid
         out[ok] = nearest_distances(skin_grid, on_guide, search_mm=reach_mm)
     return out
 
@@ -211,7 +211,7 @@ def skin_deviation_mm(guide: TriangleMesh, skin: TriangleMesh, skin_points: np.n
     if len(skin_points) == 0:
         return float("inf")
     w = np.asarray(frame.w, dtype=float)
-    grid = grid or TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0)
+    grid = TriangleGrid(guide.vertices, guide.faces, cell_mm=2.0) if grid is None else grid
     start = skin_points - 1.0 * w  # from below: the CT's skin may stand a little above the fitted one
     t, hit = first_hits(grid, start, np.ascontiguousarray(np.broadcast_to(w, start.shape)), reach_mm + 1.0)
     if np.any(hit < 0):

@@ -207,8 +207,8 @@ def _adjusted(analysis: VertebraAnalysis, points: ProposedPoints, c_local: np.nd
 
 
 def _figure(report: SafetyReport, name: str) -> str:
-    unit = "degrees" if name == "transverse_angle" else ("%" if name == "path_in_bone" else "mm")
-    return f"{name} {report.value(name):.1f} {unit} ({report.check(name).verdict})"
+    check = report.check(name)
+    return f"{name} {report.value(name):.1f} {check.limit.unit} ({check.verdict})"
 
 
 def _rank(report: SafetyReport):

@@ -298,7 +298,7 @@ def _analyse(masks: VertebraMasks) -> VertebraAnalysis:
     # labels): in an open slice only bone deeper than the coarsest voxel is surely not canal.
     slices = canal_slices(fine_grid, fine.vertebra, fine.canal, bone_uncertainty_mm=float(np.max(ct.spacing)))
     cautions = plausibility_cautions(masks.level, pedicles, fine.canal, slices.envelope_width)
-    side_cautions = {side: tuple(notes) for side, notes in pedicle_cautions(masks.level, pedicles).items()}
+    side_cautions = {side: tuple(found) for side, found in pedicle_cautions(masks.level, pedicles).items()}
     for side, mirror in sorted(mirrored.items()):
         # A mirrored pedicle caps the paths through it; when the side kept is not known to be the better reading,
         # the paths through that one too.
